@@ -1,0 +1,152 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/sirupsen/logrus"
+
+	"github.com/figbot/figbot/bot"
+	"github.com/figbot/figbot/commands"
+	"github.com/figbot/figbot/figma"
+)
+
+// longWait is how long a command may be held by a rate limit before the chat is told.
+const longWait = 2 * time.Minute
+
+// command runs one chat command and posts its reply once, even when the task is retried.
+func (h *Handlers) command(ctx context.Context, t *asynq.Task) error {
+	var p CommandPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	req := commands.Request{MemberID: p.MemberID, DialogID: p.DialogID,
+		ChatEntityType: p.ChatEntityType, ChatEntityID: p.ChatEntityID, UserID: p.UserID,
+		UserName: p.UserName, Lang: p.Lang, Name: p.Command, Args: p.Params}
+	log := h.Log.WithFields(logrus.Fields{"member_id": p.MemberID, "chat_id": p.DialogID,
+		"command": p.Command})
+	reply, err := h.dispatcher().Run(ctx, req)
+	if err != nil {
+		h.tellIfParked(ctx, p, err)
+		return err
+	}
+	log.Info("command handled")
+	if reply == "" {
+		return nil
+	}
+	return h.replyOnce(ctx, p.MemberID, p.DialogID, "reply:"+p.MemberID+":"+p.MessageID, reply)
+}
+
+// replyOnce posts text unless the effect was done by an earlier run of the same task.
+func (h *Handlers) replyOnce(ctx context.Context, member, dialog, effect, text string) error {
+	if done, err := h.Store.Marked(ctx, effect); err != nil || done {
+		return err
+	}
+	if _, err := h.post(ctx, member, dialog, text); err != nil {
+		return err
+	}
+	_, err := h.Store.Mark(ctx, effect, effectTTL)
+	return err
+}
+
+// tellIfParked tells the chat, once per command, that Figma asked for a long wait: the task
+// waits in the queue instead of holding a worker.
+func (h *Handlers) tellIfParked(ctx context.Context, p CommandPayload, err error) {
+	wait, limited := RateLimitWait(err)
+	if !limited || wait < longWait {
+		return
+	}
+	text := bot.T(bot.Lang(p.Lang), "rate_limited", wait.Round(time.Minute).String())
+	effect := "parked:" + p.MemberID + ":" + p.MessageID
+	if err := h.replyOnce(ctx, p.MemberID, p.DialogID, effect, text); err != nil {
+		h.Log.WithError(err).WithField("member_id", p.MemberID).Warn("cannot tell chat of wait")
+	}
+}
+
+func (h *Handlers) dispatcher() *commands.Dispatcher {
+	return commands.New(commands.Deps{Store: h.Store, Files: metaCache{h}, Jobs: h})
+}
+
+// metaCache answers FileMeta from Redis for a minute, so that /links and /link on a busy
+// chat cost one Figma call per file per minute.
+type metaCache struct{ h *Handlers }
+
+// FileMeta implements commands.Files.
+func (m metaCache) FileMeta(ctx context.Context, key string) (figma.FileMeta, error) {
+	return m.h.fileMeta(ctx, key, time.Minute)
+}
+
+func (h *Handlers) fileMeta(ctx context.Context, key string, maxAge time.Duration) (
+	figma.FileMeta, error) {
+	var meta figma.FileMeta
+	if ok, _ := h.Store.CacheGet(ctx, "meta:"+key, &meta); ok {
+		return meta, nil
+	}
+	meta, err := h.Figma.FileMeta(ctx, key)
+	if err != nil {
+		return meta, err
+	}
+	return meta, h.Store.CachePut(ctx, "meta:"+key, meta, maxAge)
+}
+
+// EnsureWebhooks implements commands.Jobs: a task makes sure webhooks cover the file.
+func (h *Handlers) EnsureWebhooks(ctx context.Context, fileKey string, r commands.Request) error {
+	p := EnsureWebhooksPayload{FileKey: fileKey, MemberID: r.MemberID, DialogID: r.DialogID,
+		Lang: r.Lang}
+	slot := time.Now().Truncate(time.Minute).Unix()
+	_, err := h.Jobs.Add(ctx, TypeEnsureWebhooks, p, fileKey+":"+strconv.FormatInt(slot, 10))
+	return err
+}
+
+// Status implements commands.Jobs: what the bot can reach right now, checked live.
+func (h *Handlers) Status(ctx context.Context, r commands.Request) ([]string, error) {
+	var lines []string
+	if me, err := h.Figma.Me(ctx); err != nil {
+		lines = append(lines, "Figma: ✗ "+bot.Quote(errorWords(err), 200))
+	} else {
+		lines = append(lines, "Figma: ✓ "+bot.Quote(me.Handle, 80))
+	}
+	if p, err := h.portal(ctx, r.MemberID); err == nil {
+		age := time.Since(p.RefreshedAt)
+		if p.RefreshedAt.IsZero() {
+			age = time.Since(p.InstalledAt)
+		}
+		state := "✓"
+		if p.NeedsReinstall {
+			state = "✗ " + bot.T(r.Lang, "needs_reinstall")
+		}
+		lines = append(lines, fmt.Sprintf("B24: %s token age %s", state,
+			age.Round(time.Minute)))
+	}
+	hooks, err := h.Store.Webhooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lines = append(lines, fmt.Sprintf("Figma webhooks created by figbot: %d", len(hooks)))
+	if blocked, _ := h.Store.Marked(ctx, "cannot_post:"+r.MemberID+":"+r.DialogID); blocked {
+		lines = append(lines, "This chat: ✗ figbot cannot post here")
+	}
+	return lines, nil
+}
+
+// errorWords turns an outside error into a short reason for people.
+func errorWords(err error) string {
+	var rl *figma.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		return "rate limited for " + rl.RetryAfter.Round(time.Second).String()
+	case errors.Is(err, figma.ErrInvalidToken):
+		return "the Figma token is invalid or expired"
+	case errors.Is(err, figma.ErrMissingScope):
+		return "the Figma token lacks a scope"
+	case errors.Is(err, figma.ErrNoAccess):
+		return "no access to this file"
+	case errors.Is(err, figma.ErrNotFound):
+		return "not found"
+	}
+	return "unreachable"
+}

@@ -1,0 +1,228 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/sirupsen/logrus"
+
+	"github.com/figbot/figbot/b24"
+	"github.com/figbot/figbot/bot"
+	"github.com/figbot/figbot/commands"
+	"github.com/figbot/figbot/figma"
+)
+
+// Preview images are kept a week and their signed URLs are valid for a day.
+const (
+	previewTTL     = 7 * 24 * time.Hour
+	previewURLLife = 24 * time.Hour
+	maxRenderBytes = 4 << 20
+	previewScale   = 1
+)
+
+// Preview is one rendered frame at one file version.
+type Preview struct {
+	ID       string // names the bytes in the store: file, node and version
+	FileKey  string
+	NodeID   string
+	Version  string
+	FileName string
+	URL      string // signed, expiring URL under PUBLIC_URL
+	Bytes    []byte
+}
+
+// PreviewID names a rendered frame; the same version is never rendered twice.
+func PreviewID(fileKey, nodeID, version string) string {
+	sum := sha256.Sum256([]byte(fileKey + "\x00" + nodeID + "\x00" + version))
+	return hex.EncodeToString(sum[:12])
+}
+
+// SignedPreviewURL builds the URL that serves a preview until exp.
+func (h *Handlers) SignedPreviewURL(id string, exp time.Time) string {
+	e := strconv.FormatInt(exp.Unix(), 10)
+	sig := h.Store.Sealer().Sign("preview:" + id + ":" + e)
+	return fmt.Sprintf("%s/previews/%s.png?exp=%s&sig=%s", h.Config.HTTP.PublicURL, id, e, sig)
+}
+
+// render returns the preview of a frame at the file's current version, rendering it only when
+// this version was not rendered before. With no node it renders the file's first page.
+func (h *Handlers) render(ctx context.Context, fileKey, nodeID string) (Preview, error) {
+	meta, err := h.fileMeta(ctx, fileKey, time.Minute)
+	if err != nil {
+		return Preview{}, err
+	}
+	if nodeID == "" {
+		nodeID = "0:1"
+	}
+	p := Preview{FileKey: fileKey, NodeID: nodeID, Version: meta.Version, FileName: meta.Name,
+		ID: PreviewID(fileKey, nodeID, meta.Version)}
+	if b, err := h.Store.Preview(ctx, p.ID); err == nil {
+		p.Bytes = b
+	} else if p.Bytes, err = h.renderBytes(ctx, fileKey, nodeID, meta.Version); err != nil {
+		return p, err
+	} else if err := h.Store.PutPreview(ctx, p.ID, p.Bytes, previewTTL); err != nil {
+		return p, err
+	}
+	p.URL = h.SignedPreviewURL(p.ID, time.Now().Add(previewURLLife))
+	return p, nil
+}
+
+// renderBytes asks Figma for a render and downloads it at once: render URLs expire.
+func (h *Handlers) renderBytes(ctx context.Context, fileKey, nodeID, version string) ([]byte,
+	error) {
+	res, err := h.Figma.Render(ctx, fileKey, []string{nodeID},
+		figma.RenderOptions{Scale: previewScale, Format: "png", Version: version})
+	if err != nil {
+		return nil, err
+	}
+	if ferr := res.Failed[nodeID]; ferr != nil {
+		return nil, fmt.Errorf("queue: render %s %s: %w: %w", fileKey, nodeID, ferr,
+			asynq.SkipRetry)
+	}
+	url := res.URLs[nodeID]
+	if url == "" {
+		return nil, fmt.Errorf("queue: render %s %s: no image: %w", fileKey, nodeID,
+			asynq.SkipRetry)
+	}
+	return h.Figma.Download(ctx, url, maxRenderBytes)
+}
+
+// Preview implements commands.Jobs: post a fresh preview of a frame to the chat; with review,
+// also its open comments.
+func (h *Handlers) Preview(ctx context.Context, l figma.Link, r commands.Request,
+	review bool) error {
+	p, err := h.render(ctx, l.FileKey, l.NodeID)
+	var rerr *figma.RenderError
+	if errors.As(err, &rerr) || errors.Is(err, asynq.SkipRetry) {
+		text := bot.T(r.Lang, "preview_failed", bot.Quote(l.FileKey, 60), bot.Quote(err.Error(), 200))
+		_, perr := h.post(ctx, r.MemberID, r.DialogID, text)
+		return perr
+	}
+	if err != nil {
+		return err
+	}
+	text := previewText(r.Lang, p)
+	if review {
+		open, err := h.openComments(ctx, l)
+		if err != nil {
+			return err
+		}
+		text += open
+	}
+	_, err = h.post(ctx, r.MemberID, r.DialogID, text)
+	return err
+}
+
+func previewText(lang string, p Preview) string {
+	name := bot.Quote(p.FileName, 200)
+	img := "[IMG SIZE=large]" + p.URL + " [/IMG]"
+	return bot.T(lang, "preview", name, bot.Quote(p.Version, 40), img) + "\n" +
+		fileLink(lang, p.FileKey, p.NodeID)
+}
+
+// openComments lists a frame's unresolved comments for a review message.
+func (h *Handlers) openComments(ctx context.Context, l figma.Link) (string, error) {
+	comments, err := h.Figma.Comments(ctx, l.FileKey)
+	if err != nil {
+		return "", err
+	}
+	out := ""
+	for _, c := range comments {
+		if c.ResolvedAt != nil || c.ParentID != "" || (l.NodeID != "" && c.NodeID != l.NodeID) {
+			continue
+		}
+		out += "\n• " + bot.Quote(c.User.Handle, 80) + ": " + bot.Quote(c.Message, 300)
+	}
+	return out, nil
+}
+
+// refreshAll checks every linked file's version with one cheap meta call and renders again
+// only the previews of files that changed since the last check.
+func (h *Handlers) refreshAll(ctx context.Context, t *asynq.Task) error {
+	files, err := h.Store.Files(ctx)
+	if err != nil {
+		return err
+	}
+	changed := 0
+	for _, key := range files {
+		var last string
+		_, _ = h.Store.CacheGet(ctx, "version:"+key, &last)
+		if err := h.Store.CacheDelete(ctx, "meta:"+key); err != nil {
+			return err
+		}
+		meta, err := h.fileMeta(ctx, key, time.Minute)
+		if err != nil {
+			if _, limited := RateLimitWait(err); limited {
+				return err
+			}
+			h.Log.WithError(err).WithField("file_key", key).Warn("cannot check file version")
+			continue
+		}
+		if meta.Version == last {
+			continue
+		}
+		changed++
+		if err := h.refreshFile(ctx, key); err != nil {
+			return err
+		}
+		if err := h.Store.CachePut(ctx, "version:"+key, meta.Version, 0); err != nil {
+			return err
+		}
+	}
+	h.Log.WithFields(logrus.Fields{"files": len(files), "changed": changed}).
+		Info("preview refresh done")
+	return nil
+}
+
+// refreshFile renders the linked frames of one file at its new version, and updates the
+// preview field of each linked task.
+func (h *Handlers) refreshFile(ctx context.Context, fileKey string) error {
+	tasks, err := h.Store.FileTasks(ctx, fileKey)
+	if err != nil {
+		return err
+	}
+	for _, tr := range tasks {
+		links, err := h.Store.TaskLinks(ctx, tr.MemberID, tr.TaskID)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			if l.FileKey != fileKey {
+				continue
+			}
+			p, err := h.render(ctx, fileKey, l.NodeID)
+			if err != nil {
+				return err
+			}
+			if err := h.publishPreview(ctx, tr.MemberID, tr.TaskID, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// publishPreview uploads a preview to the portal's Drive and writes its page link (never the
+// download link, which carries a token) into the task's UF_FIGMA_PREVIEW.
+func (h *Handlers) publishPreview(ctx context.Context, member, task string, p Preview) error {
+	storage, err := h.B24.StorageForApp(ctx, member)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("figma-task%s-%s-v%s.png", task, PreviewID(p.FileKey, p.NodeID, ""),
+		p.Version)
+	file, err := h.B24.UploadFile(ctx, member, storage.RootObjectID, name, p.Bytes)
+	if err != nil && !errors.Is(err, b24.ErrAlreadyExists) {
+		return err
+	}
+	if file.DetailURL == "" {
+		return nil
+	}
+	return h.B24.TaskUpdate(ctx, member, task, map[string]any{"UF_FIGMA_PREVIEW": file.DetailURL})
+}

@@ -1,0 +1,246 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/sirupsen/logrus"
+
+	"github.com/figbot/figbot/b24"
+	"github.com/figbot/figbot/bot"
+	"github.com/figbot/figbot/commands"
+	"github.com/figbot/figbot/figma"
+	"github.com/figbot/figbot/store"
+)
+
+// taskSelect names the task fields figbot reads; custom fields come back only when named.
+var taskSelect = []string{"ID", "TITLE", "STATUS", "RESPONSIBLE_ID", "GROUP_ID", "CHAT_ID",
+	"UF_FIGMA_URL"}
+
+// taskEvent keeps the file index in step with a task's UF_FIGMA_URL and starts or ends a
+// review when the task enters or leaves the review status. B24 sends only the task id, so the
+// bot compares with the last status it saw.
+func (h *Handlers) taskEvent(ctx context.Context, t *asynq.Task) error {
+	var p TaskEventPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	if p.Event == "ONTASKDELETE" {
+		return h.Store.SetTaskLinks(ctx, p.MemberID, p.TaskID, nil)
+	}
+	task, err := h.B24.TaskGet(ctx, p.MemberID, p.TaskID, taskSelect)
+	if errors.Is(err, b24.ErrNotFound) || errors.Is(err, b24.ErrAccessDenied) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.indexTask(ctx, p.MemberID, task); err != nil {
+		return err
+	}
+	prev, err := h.Store.SwapTaskStatus(ctx, p.MemberID, p.TaskID, task.Status)
+	if err != nil || prev == task.Status {
+		return err
+	}
+	review := h.Config.Review.Status
+	switch {
+	case task.Status == review:
+		return h.startReview(ctx, p.MemberID, task, "")
+	case prev == review:
+		return h.endReview(ctx, p.MemberID, task)
+	}
+	return nil
+}
+
+// indexTask reads the task's Figma links from UF_FIGMA_URL; links added with /link in the
+// task's chat are kept.
+func (h *Handlers) indexTask(ctx context.Context, member string, task b24.Task) error {
+	old, err := h.Store.TaskLinks(ctx, member, task.ID)
+	if err != nil {
+		return err
+	}
+	var links []store.Link
+	for _, l := range old {
+		if l.AddedBy != "" {
+			links = append(links, l)
+		}
+	}
+	for _, fl := range figma.FindLinks(task.UF["UF_FIGMA_URL"]) {
+		links = append(links, store.Link{MemberID: member, TaskID: task.ID, FileKey: fl.FileKey,
+			MainKey: fl.MainKey, NodeID: fl.NodeID, URL: fl.URL(), Title: fl.Title,
+			AddedAt: time.Now().UTC()})
+	}
+	return h.Store.SetTaskLinks(ctx, member, task.ID, links)
+}
+
+// StartReview implements commands.Jobs: /review <task id> starts the review as a status change.
+func (h *Handlers) StartReview(ctx context.Context, taskID string, r commands.Request) error {
+	task, err := h.B24.TaskGet(ctx, r.MemberID, taskID, taskSelect)
+	if err != nil {
+		return err
+	}
+	if err := h.indexTask(ctx, r.MemberID, task); err != nil {
+		return err
+	}
+	return h.startReview(ctx, r.MemberID, task, r.DialogID)
+}
+
+// startReview attaches a fresh preview of each linked frame to the task as a comment and posts
+// it to the asking chat; the review stays open until the task leaves the status.
+func (h *Handlers) startReview(ctx context.Context, member string, task b24.Task,
+	dialog string) error {
+	links, err := h.Store.TaskLinks(ctx, member, task.ID)
+	if err != nil || len(links) == 0 {
+		return err
+	}
+	lang := bot.Lang(h.portalLang(ctx, member))
+	for _, l := range links {
+		effect := "review:" + member + ":" + task.ID + ":" + l.ID() + ":" + reviewRound(ctx, h,
+			member, task.ID)
+		if done, err := h.Store.Marked(ctx, effect); err != nil || done {
+			continue
+		}
+		p, err := h.render(ctx, l.FileKey, l.NodeID)
+		if err != nil {
+			return err
+		}
+		text := previewText(lang, p)
+		if err := h.writeTaskComment(ctx, member, task, text); err != nil {
+			return err
+		}
+		if dialog != "" {
+			if _, err := h.post(ctx, member, dialog, text); err != nil {
+				return err
+			}
+		}
+		if _, err := h.Store.Mark(ctx, effect, 30*24*time.Hour); err != nil {
+			return err
+		}
+		if err := h.publishPreview(ctx, member, task.ID, p); err != nil {
+			h.Log.WithError(err).WithField("task_id", task.ID).Warn("preview not uploaded")
+		}
+	}
+	h.Log.WithFields(logrus.Fields{"member_id": member, "task_id": task.ID}).Info("review started")
+	return h.Store.SetTaskState(ctx, member, task.ID, map[string]any{
+		"review": "open", "to_figma": 0, "from_figma": 0})
+}
+
+// reviewRound counts reviews of a task, so that a second review gets a fresh preview.
+func reviewRound(ctx context.Context, h *Handlers, member, task string) string {
+	st, _ := h.Store.TaskState(ctx, member, task)
+	return st["rounds"]
+}
+
+// endReview closes the review and says so in the task with the number of comments relayed.
+func (h *Handlers) endReview(ctx context.Context, member string, task b24.Task) error {
+	st, err := h.Store.TaskState(ctx, member, task.ID)
+	if err != nil || st["review"] != "open" {
+		return err
+	}
+	rounds, _ := strconv.Atoi(st["rounds"])
+	if err := h.Store.SetTaskState(ctx, member, task.ID, map[string]any{
+		"review": "closed", "rounds": rounds + 1}); err != nil {
+		return err
+	}
+	text := fmt.Sprintf("✅ Review closed: %s comment(s) went to Figma, %s came back.",
+		orZero(st["to_figma"]), orZero(st["from_figma"]))
+	return h.writeTaskComment(ctx, member, task, text)
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+// taskComment relays a task comment to Figma while the task's review is open, pinned to the
+// linked frame and signed with the B24 author's name. The bot's own comments are skipped.
+func (h *Handlers) taskComment(ctx context.Context, t *asynq.Task) error {
+	var p TaskCommentPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	st, err := h.Store.TaskState(ctx, p.MemberID, p.TaskID)
+	if err != nil || st["review"] != "open" {
+		return err
+	}
+	author, text, ownID, err := h.readTaskComment(ctx, p)
+	if err != nil || text == "" {
+		return err
+	}
+	if own, err := h.Store.IsOwn(ctx, ownID.kind, p.MemberID+":"+ownID.id); err != nil || own {
+		return err
+	}
+	links, err := h.Store.TaskLinks(ctx, p.MemberID, p.TaskID)
+	if err != nil || len(links) == 0 {
+		return err
+	}
+	l := links[0]
+	effect := "to_figma:" + p.MemberID + ":" + ownID.id
+	if done, err := h.Store.Marked(ctx, effect); err != nil || done {
+		return err
+	}
+	nc := figma.NewComment{Message: author + ": " + text}
+	if l.NodeID != "" {
+		nc.Pin = &figma.FrameOffset{NodeID: l.NodeID, X: 16, Y: 16}
+	}
+	c, err := h.Figma.PostComment(ctx, l.FileKey, nc)
+	if err != nil {
+		return err
+	}
+	if err := h.Store.RememberOwn(ctx, "figma_comment", l.FileKey+":"+c.ID, 30*24*time.Hour); err != nil {
+		return err
+	}
+	if err := h.Store.LinkThread(ctx, p.MemberID, l.FileKey+"/"+c.ID,
+		"task/"+p.TaskID+"/"+ownID.id); err != nil {
+		return err
+	}
+	if _, err := h.Store.Mark(ctx, effect, 30*24*time.Hour); err != nil {
+		return err
+	}
+	return h.Store.IncrTaskState(ctx, p.MemberID, p.TaskID, "to_figma", 1)
+}
+
+type commentRef struct{ kind, id string }
+
+// readTaskComment fetches the comment's text and author: a classic comment by its id, or a task
+// chat message by its message id (the new card sends ID = 0).
+func (h *Handlers) readTaskComment(ctx context.Context, p TaskCommentPayload) (string, string,
+	commentRef, error) {
+	if p.CommentID != "" && p.CommentID != "0" {
+		c, err := h.B24.CommentItemGet(ctx, p.MemberID, p.TaskID, p.CommentID)
+		if err != nil {
+			return "", "", commentRef{}, err
+		}
+		return c.AuthorName, strings.TrimSpace(c.Message), commentRef{"b24_comment", p.CommentID}, nil
+	}
+	task, err := h.B24.TaskGet(ctx, p.MemberID, p.TaskID, taskSelect)
+	if err != nil {
+		return "", "", commentRef{}, err
+	}
+	m, err := h.B24.MessageByID(ctx, p.MemberID, "chat"+task.ChatID, p.MessageID)
+	if errors.Is(err, b24.ErrNotFound) {
+		return "", "", commentRef{}, nil
+	}
+	if err != nil {
+		return "", "", commentRef{}, err
+	}
+	return "B24 user " + m.AuthorID, strings.TrimSpace(m.Text), commentRef{"b24_message", m.ID},
+		nil
+}
+
+// join greets a chat the bot was added to.
+func (h *Handlers) join(ctx context.Context, t *asynq.Task) error {
+	var p JoinPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	return h.replyOnce(ctx, p.MemberID, p.DialogID, "welcome:"+p.MemberID+":"+p.DialogID,
+		bot.T(bot.Lang(p.Lang), "welcome"))
+}
