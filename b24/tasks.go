@@ -14,9 +14,12 @@ type Task struct {
 	Title         string
 	Status        string // 2 pending, 3 in progress, 4 awaiting control, 5 completed, 6 deferred
 	ResponsibleID string
-	CreatedBy     string
-	GroupID       string
-	ChatID        string // the new card's task chat; "" or "0" in the classic card
+	// ResponsibleName comes from the "responsible" object B24 adds when RESPONSIBLE_ID is
+	// selected; "" when it is absent.
+	ResponsibleName string
+	CreatedBy       string
+	GroupID         string
+	ChatID          string // the new card's task chat; "" or "0" in the classic card
 	// UF holds the scalar custom fields B24 returned, keyed in upper case ("UF_FIGMA_URL"),
 	// however the answer spelled them.
 	UF map[string]string
@@ -51,6 +54,14 @@ func taskFromFields(fields map[string]json.RawMessage) Task {
 	norm := make(map[string]string, len(fields))
 	t := Task{UF: map[string]string{}}
 	for key, raw := range fields {
+		if strings.EqualFold(key, "responsible") {
+			var r struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(raw, &r)
+			t.ResponsibleName = r.Name
+			continue
+		}
 		value, ok := scalar(raw)
 		if !ok {
 			continue

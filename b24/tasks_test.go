@@ -13,7 +13,8 @@ func TestTaskGetSpellings(t *testing.T) {
 		want Task
 	}{
 		{"published sample", string(readSample(t, "response-tasks.task.get.json")),
-			Task{ID: "8017", Title: "Task Example", ResponsibleID: "547", CreatedBy: "503",
+			Task{ID: "8017", Title: "Task Example", ResponsibleID: "547",
+				ResponsibleName: "Test User", CreatedBy: "503",
 				UF: map[string]string{"UF_MAIL_MESSAGE": ""}}},
 		{"chatId sample", string(readSample(t, "response-tasks.task.get-chatId.json")),
 			Task{ID: "51", ChatID: "2537", UF: map[string]string{}}},

@@ -52,35 +52,70 @@ func (h *Handlers) digest(ctx context.Context, t *asynq.Task) error {
 	return h.postNotices(ctx, d.Notices)
 }
 
-// postNotices posts the notices not yet delivered as one message (or a few, when long), then
-// marks each as done.
+// postNotices posts the notices not yet delivered: replies to a comment already shown in the
+// chat go as B24 replies to its message, the rest as one message (or a few, when long). Each
+// notice is marked done once posted.
 func (h *Handlers) postNotices(ctx context.Context, all []NoticePayload) error {
-	var todo []NoticePayload
+	var digest []NoticePayload
 	for _, n := range all {
 		done, err := h.Store.Marked(ctx, n.Effect)
 		if err != nil {
 			return err
 		}
-		if !done {
-			todo = append(todo, n)
+		if done {
+			continue
 		}
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	first := todo[0]
-	for _, text := range digestTexts(first.Lang, todo) {
-		if _, err := h.post(ctx, first.MemberID, first.DialogID, text); err != nil {
+		parent := h.threadMessage(ctx, n)
+		if parent == "" {
+			digest = append(digest, n)
+			continue
+		}
+		if err := h.postBatch(ctx, []NoticePayload{n}, parent); err != nil {
 			return err
 		}
 	}
-	for _, n := range todo {
+	if len(digest) == 0 {
+		return nil
+	}
+	return h.postBatch(ctx, digest, "")
+}
+
+// threadMessage finds the chat message that showed the comment a reply answers.
+func (h *Handlers) threadMessage(ctx context.Context, n NoticePayload) string {
+	if n.ReplyTo == "" {
+		return ""
+	}
+	id, err := h.Store.ChatMessage(ctx, n.MemberID, n.DialogID, n.ReplyTo)
+	if err != nil {
+		return ""
+	}
+	return id
+}
+
+// postBatch posts notices of one chat as one message (split when long), records which message
+// shows which Figma comment, and marks the notices done.
+func (h *Handlers) postBatch(ctx context.Context, ns []NoticePayload, replyID string) error {
+	first := ns[0]
+	var msgID string
+	for _, text := range digestTexts(first.Lang, ns) {
+		id, err := h.postMessage(ctx, first.MemberID, first.DialogID, text, replyID)
+		if err != nil {
+			return err
+		}
+		msgID = id
+	}
+	for _, n := range ns {
+		if n.Thread != "" {
+			if err := h.Store.SetChatMessage(ctx, n.MemberID, n.DialogID, n.Thread, msgID); err != nil {
+				return err
+			}
+		}
 		if _, err := h.Store.Mark(ctx, n.Effect, effectTTL); err != nil {
 			return err
 		}
 	}
 	h.Log.WithFields(logrus.Fields{"member_id": first.MemberID, "chat_id": first.DialogID,
-		"notices": len(todo)}).Info("posted to chat")
+		"notices": len(ns)}).Info("posted to chat")
 	return nil
 }
 
@@ -108,12 +143,18 @@ func digestTexts(lang string, ns []NoticePayload) []string {
 
 // post sends one message as the bot and remembers its id, so the bot never relays it back.
 func (h *Handlers) post(ctx context.Context, member, dialog, text string) (string, error) {
+	return h.postMessage(ctx, member, dialog, text, "")
+}
+
+// postMessage posts as the bot, as a reply to replyID when it is set.
+func (h *Handlers) postMessage(ctx context.Context, member, dialog, text, replyID string) (string,
+	error) {
 	p, err := h.portal(ctx, member)
 	if err != nil {
 		return "", err
 	}
 	id, err := h.B24.MessageAdd(ctx, member, b24.Message{
-		BotID: p.BotID, DialogID: dialog, Message: text, URLPreview: false,
+		BotID: p.BotID, DialogID: dialog, Message: text, URLPreview: false, ReplyID: replyID,
 	})
 	if errors.Is(err, b24.ErrAccessDenied) {
 		_, _ = h.Store.Mark(ctx, "cannot_post:"+member+":"+dialog, 30*24*time.Hour)
@@ -153,6 +194,9 @@ func (h *Handlers) taskNote(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	text := versionNote(n, task)
+	if n.Kind == "reply" {
+		text = replyNote(n)
+	}
 	if err := h.writeTaskComment(ctx, n.MemberID, task, text); err != nil {
 		return err
 	}
@@ -162,9 +206,16 @@ func (h *Handlers) taskNote(ctx context.Context, t *asynq.Task) error {
 	return err
 }
 
+// replyNote is a Figma reply to a comment that came from this task.
+func replyNote(n TaskNotePayload) string {
+	lang := bot.Lang(n.Lang)
+	link := bot.Link(bot.CommentURL(n.FileKey, "", n.CommentID), bot.T(lang, "open_comment"))
+	return bot.T(lang, "reply_task", bot.Quote(n.Author, 100), n.Text, link)
+}
+
 func versionNote(n TaskNotePayload, task b24.Task) string {
 	lang := bot.Lang(n.Lang)
-	who := bot.Mention(task.ResponsibleID, "")
+	who := bot.Mention(task.ResponsibleID, task.ResponsibleName)
 	label := bot.Quote(n.Label, 200)
 	if label == "" {
 		label = bot.Quote(n.FileName, 200)

@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -70,12 +69,50 @@ func (h *Handlers) indexTask(ctx context.Context, member string, task b24.Task) 
 			links = append(links, l)
 		}
 	}
+	if err := h.rememberProjectChat(ctx, member, task); err != nil {
+		return err
+	}
 	for _, fl := range figma.FindLinks(task.UF["UF_FIGMA_URL"]) {
 		links = append(links, store.Link{MemberID: member, TaskID: task.ID, FileKey: fl.FileKey,
 			MainKey: fl.MainKey, NodeID: fl.NodeID, URL: fl.URL(), Title: fl.Title,
 			AddedAt: time.Now().UTC()})
 	}
 	return h.Store.SetTaskLinks(ctx, member, task.ID, links)
+}
+
+// rememberProjectChat finds the chat of the task's project (once a day per project) and joins
+// the bot to it, so that the file's notices reach the project too. A project without a chat, or
+// one the bot may not join, is noted for /status and skipped.
+func (h *Handlers) rememberProjectChat(ctx context.Context, member string, task b24.Task) error {
+	if task.GroupID == "" || task.GroupID == "0" {
+		return nil
+	}
+	key := "project_chat:" + member + ":" + task.GroupID
+	var dialog string
+	if ok, _ := h.Store.CacheGet(ctx, key, &dialog); !ok {
+		dialog = h.joinProjectChat(ctx, member, task.GroupID)
+		if err := h.Store.CachePut(ctx, key, dialog, 24*time.Hour); err != nil {
+			return err
+		}
+	}
+	return h.Store.SetTaskState(ctx, member, task.ID, map[string]any{"project_chat": dialog})
+}
+
+func (h *Handlers) joinProjectChat(ctx context.Context, member, group string) string {
+	chatID, err := h.B24.ChatGet(ctx, member, "SONET_GROUP", group)
+	if err != nil {
+		return ""
+	}
+	p, err := h.portal(ctx, member)
+	if err != nil {
+		return ""
+	}
+	err = h.B24.ChatUserAdd(ctx, member, p.BotID, chatID, []string{p.BotID})
+	if err != nil && !errors.Is(err, b24.ErrAlreadyExists) {
+		_, _ = h.Store.Mark(ctx, "cannot_post:"+member+":chat"+chatID, 30*24*time.Hour)
+		return ""
+	}
+	return "chat" + chatID
 }
 
 // StartReview implements commands.Jobs: /review <task id> starts the review as a status change.
@@ -113,10 +150,8 @@ func (h *Handlers) startReview(ctx context.Context, member string, task b24.Task
 		if err := h.writeTaskComment(ctx, member, task, text); err != nil {
 			return err
 		}
-		if dialog != "" {
-			if _, err := h.post(ctx, member, dialog, text); err != nil {
-				return err
-			}
+		if err := h.tellChats(ctx, member, l.FileKey, dialog, effect, text); err != nil {
+			return err
 		}
 		if _, err := h.Store.Mark(ctx, effect, 30*24*time.Hour); err != nil {
 			return err
@@ -147,9 +182,44 @@ func (h *Handlers) endReview(ctx context.Context, member string, task b24.Task) 
 		"review": "closed", "rounds": rounds + 1}); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("✅ Review closed: %s comment(s) went to Figma, %s came back.",
-		orZero(st["to_figma"]), orZero(st["from_figma"]))
-	return h.writeTaskComment(ctx, member, task, text)
+	lang := bot.Lang(h.portalLang(ctx, member))
+	text := bot.T(lang, "review_closed", bot.Quote(task.Title, 200), orZero(st["to_figma"]),
+		orZero(st["from_figma"]))
+	if err := h.writeTaskComment(ctx, member, task, text); err != nil {
+		return err
+	}
+	links, err := h.Store.TaskLinks(ctx, member, task.ID)
+	if err != nil || len(links) == 0 {
+		return err
+	}
+	effect := "review_end:" + member + ":" + task.ID + ":" + strconv.Itoa(rounds)
+	return h.tellChats(ctx, member, links[0].FileKey, "", effect, text)
+}
+
+// tellChats sends a review message to the chats of the portal linked to the file, and to the
+// chat that asked (for /review), each once.
+func (h *Handlers) tellChats(ctx context.Context, member, fileKey, asked, effect,
+	text string) error {
+	chats, err := h.fileChats(ctx, fileKey)
+	if err != nil {
+		return err
+	}
+	if asked != "" {
+		chats = append(chats, store.ChatRef{MemberID: member, DialogID: asked})
+	}
+	seen := map[string]bool{}
+	for _, c := range chats {
+		if c.MemberID != member || seen[c.DialogID] {
+			continue
+		}
+		seen[c.DialogID] = true
+		n := NoticePayload{MemberID: member, DialogID: c.DialogID, Text: text,
+			Lang: h.portalLang(ctx, member), Effect: effect + ":" + c.DialogID}
+		if err := h.notifyChat(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func orZero(s string) string {

@@ -101,6 +101,10 @@ type NoticePayload struct {
 	// Effect names this notice for at-most-once delivery across retries.
 	Effect string `json:"effect"`
 	Lang   string `json:"lang,omitempty"`
+	// Thread names the Figma comment the notice shows ("<file_key>/<comment_id>"), and ReplyTo
+	// the comment it answers: a reply is posted as a B24 reply to the message of its thread.
+	Thread  string `json:"thread,omitempty"`
+	ReplyTo string `json:"reply_to,omitempty"`
 }
 
 // DigestPayload is several notices for one chat, merged by the group aggregator.
@@ -114,13 +118,15 @@ type TaskNotePayload struct {
 	TaskID   string `json:"task_id"`
 	Effect   string `json:"effect"`
 	// Kind selects the wording; the fields below fill it in.
-	Kind        string `json:"kind"` // "version"
+	Kind        string `json:"kind"` // "version" or "reply"
 	FileKey     string `json:"file_key"`
 	FileName    string `json:"file_name"`
 	Label       string `json:"label,omitempty"`
 	Description string `json:"description,omitempty"`
 	Author      string `json:"author,omitempty"`
 	Lang        string `json:"lang,omitempty"`
+	Text        string `json:"text,omitempty"` // "reply": the Figma reply, made inert
+	CommentID   string `json:"comment_id,omitempty"`
 }
 
 // FileUpdatePayload is one coalesced FILE_UPDATE window for a file.

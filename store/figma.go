@@ -141,3 +141,15 @@ func (s *Store) Preview(ctx context.Context, id string) ([]byte, error) {
 	}
 	return b, err
 }
+
+// SetChatMessage records the B24 message that showed a Figma comment in a chat, so that replies
+// to that comment can be posted as replies to the message.
+func (s *Store) SetChatMessage(ctx context.Context, member, dialog, comment, msgID string) error {
+	return s.rdb.Set(ctx, threadKey(member, "chat:"+dialog, comment), msgID, 90*24*time.Hour).Err()
+}
+
+// ChatMessage returns the B24 message that showed a Figma comment in a chat; ErrNotFound when
+// the comment was never posted there.
+func (s *Store) ChatMessage(ctx context.Context, member, dialog, comment string) (string, error) {
+	return s.Thread(ctx, member, "chat:"+dialog, comment)
+}

@@ -295,9 +295,26 @@ func (s *Store) Subscriptions(ctx context.Context, member, dialog string) ([]str
 	return out, nil
 }
 
+// subscribedScript answers whether a chat receives a kind; a chat that never chose (a project
+// chat reached through a linked task) receives the default kinds. KEYS: subs set. ARGV: kind,
+// "1" when kind is a default.
+var subscribedScript = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 0 then return tonumber(ARGV[2]) end
+return redis.call("SISMEMBER", KEYS[1], ARGV[1])`)
+
 // Subscribed reports whether a chat receives events of kind.
 func (s *Store) Subscribed(ctx context.Context, member, dialog, kind string) (bool, error) {
-	return s.rdb.SIsMember(ctx, subsKey(member, dialog), kind).Result()
+	def := "0"
+	for _, k := range DefaultKinds {
+		if k == kind {
+			def = "1"
+		}
+	}
+	n, err := subscribedScript.Run(ctx, s.rdb, []string{subsKey(member, dialog)}, kind, def).Int()
+	if err != nil {
+		return false, fmt.Errorf("store: subscribed: %w", err)
+	}
+	return n == 1, nil
 }
 
 // SetSubscriptions replaces a chat's kinds. An empty list means "none": the set keeps a marker

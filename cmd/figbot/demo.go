@@ -64,6 +64,7 @@ func startDemo(stderr io.Writer) (*demoRun, error) {
 	d.figma.AddToken(demoToken, figma.User{ID: "900000000000000001", Handle: "figbot"})
 	d.figma.AddFile(figmafake.File{Key: demoFileKey, Name: "Checkout redesign", Version: "101",
 		Nodes: []figmafake.Node{{ID: demoNode, Name: "Checkout", Type: "FRAME", W: 360, H: 640}}})
+	d.portal.AddUser(b24fake.User{ID: "547", Name: "Alex Developer"})
 	d.portal.AddTask(b24fake.Task{ID: demoTask, Title: "Build the checkout page", Status: "3",
 		ResponsibleID: "547", Fields: map[string]string{"UF_FIGMA_URL": demoURL()}})
 
@@ -152,6 +153,9 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 		"comment":      []map[string]string{{"text": "Move the [b]Pay[/b] button up, please"}},
 		"triggered_by": map[string]string{"id": "100000000000000002", "handle": "Dana Designer"},
 		"created_at":   time.Now().UTC().Format(time.RFC3339)}
+	d.figma.AddComment(demoFileKey, figma.Comment{ID: "32", NodeID: demoNode,
+		Message: "Move the [b]Pay[/b] button up, please",
+		User:    figma.User{ID: "100000000000000002", Handle: "Dana Designer"}})
 	for range 2 {
 		if err := d.deliver(ctx, "FILE_COMMENT", comment); err != nil {
 			return err

@@ -58,6 +58,11 @@ func (s *state) taskJSON(t *Task, sel []string) map[string]any {
 		out["favorite"], out["group"], out["action"] = "N", []any{}, map[string]any{}
 	}
 
+	if u, ok := s.users[t.ResponsibleID]; ok && (all || containsFold(sel, "RESPONSIBLE_ID")) {
+		out["responsible"] = map[string]any{"id": u.ID, "name": u.Name,
+			"link": "/company/personal/user/" + u.ID + "/", "icon": "", "workPosition": ""}
+	}
+
 	for _, name := range s.selectedUF(t, sel) {
 		out[s.ufKey(name)] = ufValue(t, name)
 	}
