@@ -42,9 +42,10 @@ const (
 // Options tune an App beyond the configuration, for tests and the demo.
 type Options struct {
 	Role        Role
-	Concurrency int          // worker goroutines; 0 = 10
-	HTTPClient  *http.Client // for calls to Figma and B24; nil = a client with timeouts
-	Listener    net.Listener // where to serve HTTP; nil = listen on cfg.HTTP.Addr
+	Concurrency int           // worker goroutines; 0 = 10
+	Poll        time.Duration // how often the worker checks idle queues; 0 = 1s (tests: less)
+	HTTPClient  *http.Client  // for calls to Figma and B24; nil = a client with timeouts
+	Listener    net.Listener  // where to serve HTTP; nil = listen on cfg.HTTP.Addr
 }
 
 // App is one running figbot process.
@@ -82,7 +83,8 @@ func New(cfg configs.Config, log *logrus.Entry, opt Options) (*App, error) {
 	deps := a.queueDeps(httpClient(opt.HTTPClient))
 	a.handlers = &queue.Handlers{Deps: deps}
 	if opt.Role != RoleServe {
-		a.worker = queue.NewWorker(a.Redis, deps, max(opt.Concurrency, 10))
+		a.worker = queue.NewWorker(a.Redis, deps, queue.WorkerOptions{
+			Concurrency: opt.Concurrency, Poll: opt.Poll})
 	}
 	if opt.Role != RoleWorker {
 		a.buildHTTP(opt.Listener)
@@ -143,7 +145,7 @@ func (a *App) queueDeps(hc *http.Client) queue.Deps {
 			AllowHTTP: cfg.B24.AllowHTTP})}
 	return queue.Deps{Store: a.Store, Jobs: a.Jobs, B24: b24.NewClient(creds, b24Opts...),
 		B24Opts: b24Opts, Figma: figma.NewClient(cfg.Figma.APIURL, figmaOpts...), Config: cfg,
-		Log: a.Log, Metrics: a.Metrics}
+		Log: a.Log, Metrics: a.Metrics, Inspector: asynq.NewInspectorFromRedisClient(a.Redis)}
 }
 
 func (a *App) buildHTTP(l net.Listener) {

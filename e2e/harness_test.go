@@ -85,7 +85,8 @@ func newHarness(t *testing.T, set map[string]string) *harness {
 	if testing.Verbose() {
 		log.SetOutput(testWriter{t})
 	}
-	h.bot, err = app.New(cfg, logrus.NewEntry(log), app.Options{Listener: l, Concurrency: 4})
+	h.bot, err = app.New(cfg, logrus.NewEntry(log), app.Options{Listener: l, Concurrency: 4,
+		Poll: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/figbot/figbot/bot"
 	"github.com/figbot/figbot/commands"
 	"github.com/figbot/figbot/figma"
+	"github.com/figbot/figbot/store"
 )
 
 // longWait is how long a command may be held by a rate limit before the chat is told.
@@ -102,7 +104,9 @@ func (h *Handlers) EnsureWebhooks(ctx context.Context, fileKey string, r command
 	return err
 }
 
-// Status implements commands.Jobs: what the bot can reach right now, checked live.
+// Status implements commands.Jobs: what the bot can reach right now, checked live: the Figma
+// identity, the state of each webhook it made, the portal's token, the chats it cannot post to
+// and the queue depth.
 func (h *Handlers) Status(ctx context.Context, r commands.Request) ([]string, error) {
 	var lines []string
 	if me, err := h.Figma.Me(ctx); err != nil {
@@ -110,27 +114,80 @@ func (h *Handlers) Status(ctx context.Context, r commands.Request) ([]string, er
 	} else {
 		lines = append(lines, "Figma: ✓ "+bot.Quote(me.Handle, 80))
 	}
-	if p, err := h.portal(ctx, r.MemberID); err == nil {
-		age := time.Since(p.RefreshedAt)
-		if p.RefreshedAt.IsZero() {
-			age = time.Since(p.InstalledAt)
-		}
-		state := "✓"
-		if p.NeedsReinstall {
-			state = "✗ " + bot.T(r.Lang, "needs_reinstall")
-		}
-		lines = append(lines, fmt.Sprintf("B24: %s token age %s", state,
-			age.Round(time.Minute)))
-	}
-	hooks, err := h.Store.Webhooks(ctx)
+	hooks, err := h.webhookStates(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lines = append(lines, fmt.Sprintf("Figma webhooks created by figbot: %d", len(hooks)))
-	if blocked, _ := h.Store.Marked(ctx, "cannot_post:"+r.MemberID+":"+r.DialogID); blocked {
-		lines = append(lines, "This chat: ✗ figbot cannot post here")
+	lines = append(lines, hooks...)
+	if p, err := h.portal(ctx, r.MemberID); err == nil {
+		lines = append(lines, tokenLine(r.Lang, p))
+	}
+	blocked, err := h.Store.CannotPost(ctx, r.MemberID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range blocked {
+		lines = append(lines, "B24: ✗ cannot post to "+bot.Quote(d, 40))
+	}
+	return append(lines, h.queueDepth()), nil
+}
+
+// maxStatusHooks bounds the Figma calls one /status makes.
+const maxStatusHooks = 10
+
+func (h *Handlers) webhookStates(ctx context.Context) ([]string, error) {
+	ids, err := h.Store.Webhooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(ids)
+	lines := []string{fmt.Sprintf("Figma webhooks made by figbot: %d", len(ids))}
+	for i, id := range ids {
+		if i == maxStatusHooks {
+			lines = append(lines, fmt.Sprintf("  … and %d more", len(ids)-i))
+			break
+		}
+		mine, err := h.Store.Webhook(ctx, id)
+		if err != nil {
+			continue
+		}
+		state := "?"
+		if w, err := h.Figma.Webhook(ctx, id); err == nil {
+			state = w.Status
+		} else {
+			state = "✗ " + errorWords(err)
+		}
+		lines = append(lines, fmt.Sprintf("  %s %s on %s %s: %s", bot.Quote(id, 20),
+			mine.EventType, mine.Context, bot.Quote(mine.ContextID, 40), bot.Quote(state, 60)))
 	}
 	return lines, nil
+}
+
+func tokenLine(lang string, p store.Portal) string {
+	since := p.RefreshedAt
+	if since.IsZero() {
+		since = p.InstalledAt
+	}
+	if p.NeedsReinstall {
+		return "B24: ✗ " + bot.T(lang, "needs_reinstall")
+	}
+	return fmt.Sprintf("B24: ✓ token refreshed %s ago", time.Since(since).Round(time.Minute))
+}
+
+// queueDepth counts the tasks waiting in every queue.
+func (h *Handlers) queueDepth() string {
+	if h.Inspector == nil {
+		return "Queue: unknown"
+	}
+	total := 0
+	for q := range Queues {
+		info, err := h.Inspector.GetQueueInfo(q)
+		if err != nil {
+			continue
+		}
+		total += info.Pending + info.Scheduled + info.Retry + info.Aggregating
+	}
+	return fmt.Sprintf("Queue: %d task(s) waiting", total)
 }
 
 // errorWords turns an outside error into a short reason for people.

@@ -157,13 +157,13 @@ func (h *Handlers) postMessage(ctx context.Context, member, dialog, text, replyI
 		BotID: p.BotID, DialogID: dialog, Message: text, URLPreview: false, ReplyID: replyID,
 	})
 	if errors.Is(err, b24.ErrAccessDenied) {
-		_, _ = h.Store.Mark(ctx, "cannot_post:"+member+":"+dialog, 30*24*time.Hour)
+		_ = h.Store.SetCannotPost(ctx, member, dialog, true)
 		return "", fmt.Errorf("queue: bot cannot post to %s: %w: %w", dialog, err, asynq.SkipRetry)
 	}
 	if err != nil {
 		return "", err
 	}
-	_ = h.Store.Unmark(ctx, "cannot_post:"+member+":"+dialog)
+	_ = h.Store.SetCannotPost(ctx, member, dialog, false)
 	if err := h.Store.RememberOwn(ctx, "b24_message", member+":"+id, 30*24*time.Hour); err != nil {
 		return id, err
 	}

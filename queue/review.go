@@ -109,7 +109,7 @@ func (h *Handlers) joinProjectChat(ctx context.Context, member, group string) st
 	}
 	err = h.B24.ChatUserAdd(ctx, member, p.BotID, chatID, []string{p.BotID})
 	if err != nil && !errors.Is(err, b24.ErrAlreadyExists) {
-		_, _ = h.Store.Mark(ctx, "cannot_post:"+member+":chat"+chatID, 30*24*time.Hour)
+		_ = h.Store.SetCannotPost(ctx, member, "chat"+chatID, true)
 		return ""
 	}
 	return "chat" + chatID

@@ -29,6 +29,8 @@ type Deps struct {
 	Config  configs.Config
 	Log     *logrus.Entry
 	Metrics *metrics.Metrics
+	// Inspector reads queue depths for /status; nil leaves them out.
+	Inspector *asynq.Inspector
 }
 
 // Handlers does the work of every task type. Its methods are the asynq handlers.
@@ -56,23 +58,37 @@ const (
 	groupMaxSize  = 40
 )
 
-// NewWorker builds a worker over rdb with concurrency handler goroutines.
-func NewWorker(rdb redis.UniversalClient, d Deps, concurrency int) *Worker {
+// WorkerOptions tune the worker; zero values take the defaults written beside them.
+type WorkerOptions struct {
+	Concurrency int           // handler goroutines; 0 = 10
+	Poll        time.Duration // how often idle queues and due retries are checked; 0 = 1s
+}
+
+// NewWorker builds a worker over rdb.
+func NewWorker(rdb redis.UniversalClient, d Deps, opt WorkerOptions) *Worker {
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 10
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Second
+	}
 	h := &Handlers{Deps: d}
 	log := d.Log.WithField("component", "worker")
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:      concurrency,
-		Queues:           Queues,
-		RetryDelayFunc:   RetryDelay,
-		IsFailure:        IsFailure,
-		ErrorHandler:     asynq.ErrorHandlerFunc(h.reportError),
-		Logger:           asynqLogger{log.WithField("component", "asynq")},
-		LogLevel:         asynq.WarnLevel,
-		ShutdownTimeout:  20 * time.Second,
-		GroupGracePeriod: groupGrace,
-		GroupMaxDelay:    groupMaxDelay,
-		GroupMaxSize:     groupMaxSize,
-		GroupAggregator:  asynq.GroupAggregatorFunc(aggregateNotices),
+		Concurrency:              opt.Concurrency,
+		TaskCheckInterval:        opt.Poll,
+		DelayedTaskCheckInterval: opt.Poll,
+		Queues:                   Queues,
+		RetryDelayFunc:           RetryDelay,
+		IsFailure:                IsFailure,
+		ErrorHandler:             asynq.ErrorHandlerFunc(h.reportError),
+		Logger:                   asynqLogger{log.WithField("component", "asynq")},
+		LogLevel:                 asynq.WarnLevel,
+		ShutdownTimeout:          20 * time.Second,
+		GroupGracePeriod:         groupGrace,
+		GroupMaxDelay:            groupMaxDelay,
+		GroupMaxSize:             groupMaxSize,
+		GroupAggregator:          asynq.GroupAggregatorFunc(aggregateNotices),
 	})
 	return &Worker{handlers: h, server: srv, jobs: d.Jobs, log: log, cfg: d.Config,
 		stop: make(chan struct{})}

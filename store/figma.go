@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -152,4 +153,22 @@ func (s *Store) SetChatMessage(ctx context.Context, member, dialog, comment, msg
 // the comment was never posted there.
 func (s *Store) ChatMessage(ctx context.Context, member, dialog, comment string) (string, error) {
 	return s.Thread(ctx, member, "chat:"+dialog, comment)
+}
+
+// cannotPostKey is a set of the chats of a portal the bot failed to post to.
+func cannotPostKey(member string) string { return Prefix + member + ":cannot_post" }
+
+// SetCannotPost records whether the bot can post to a chat, for /status.
+func (s *Store) SetCannotPost(ctx context.Context, member, dialog string, blocked bool) error {
+	if blocked {
+		return s.rdb.SAdd(ctx, cannotPostKey(member), dialog).Err()
+	}
+	return s.rdb.SRem(ctx, cannotPostKey(member), dialog).Err()
+}
+
+// CannotPost lists the chats of a portal the bot could not post to, sorted.
+func (s *Store) CannotPost(ctx context.Context, member string) ([]string, error) {
+	out, err := s.rdb.SMembers(ctx, cannotPostKey(member)).Result()
+	sort.Strings(out)
+	return out, err
 }

@@ -78,7 +78,8 @@ func startDemo(stderr io.Writer) (*demoRun, error) {
 	}
 	log := newLogger(configs.Log{Level: "warn", Format: "text"}, stderr)
 	log.Logger.SetLevel(logrus.WarnLevel)
-	d.bot, err = app.New(cfg, log, app.Options{Listener: l, Concurrency: 4})
+	d.bot, err = app.New(cfg, log, app.Options{Listener: l, Concurrency: 4,
+		Poll: 100 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}

@@ -187,3 +187,19 @@ func idParam(c *call, name string) (int, bool) {
 	n, err := strconv.Atoi(v)
 	return n, err == nil
 }
+
+// userGet answers the users matching FILTER[ID] or FILTER[EMAIL] (all users without a
+// filter), in the upper-case shape of the real method with string ids.
+func userGet(s *state, c *call) (any, *apiError) {
+	id := c.params.String("FILTER", "ID")
+	email := c.params.String("FILTER", "EMAIL")
+	out := []map[string]any{}
+	for _, u := range s.users {
+		if (id != "" && u.ID != id) || (email != "" && !strings.EqualFold(u.Email, email)) {
+			continue
+		}
+		out = append(out, map[string]any{"ID": u.ID, "NAME": u.FirstName,
+			"LAST_NAME": u.LastName, "EMAIL": u.Email, "ACTIVE": true})
+	}
+	return out, nil
+}

@@ -66,7 +66,7 @@ func TestAnswersLikeSamples(t *testing.T) {
 		{"im.chat.get", map[string]any{"ENTITY_TYPE": "TASKS_TASK", "ENTITY_ID": "8017"},
 			"response-im.chat.get.json", whole},
 		{"batch", map[string]any{"halt": 0, "cmd": map[string]any{
-			"get_user": "user.get?ID=1", "get_department": "department.get?ID=1"}},
+			"get_user": "user.current?ID=1", "get_department": "department.get?ID=1"}},
 			"response-batch-error-halt0.json", result},
 	}
 	mustCall(t, p, token, "event.bind", map[string]any{"event": "ONTASKUPDATE",

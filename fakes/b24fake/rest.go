@@ -82,6 +82,7 @@ func init() {
 		"disk.folder.uploadfile":      diskFolderUploadFile,
 		"log.blogpost.add":            logBlogPostAdd,
 		"im.notify.system.add":        imNotifySystemAdd,
+		"user.get":                    userGet,
 	}
 }
 

@@ -12,6 +12,7 @@ type User struct {
 	Name      string
 	FirstName string
 	LastName  string
+	Email     string
 }
 
 // Chat is a group chat. EntityType and EntityID bind it to a project (SONET_GROUP, group id) or
