@@ -234,13 +234,10 @@ func (h *Handlers) writeTaskComment(ctx context.Context, member string, task b24
 		return err
 	}
 	if task.ChatID != "" && task.ChatID != "0" {
-		dialog := "chat" + task.ChatID
-		if err := h.B24.ChatUserAdd(ctx, member, p.BotID, task.ChatID,
-			[]string{p.BotID}); err != nil &&
-			!errors.Is(err, b24.ErrAlreadyExists) {
+		if err := h.joinChat(ctx, member, p.BotID, task.ChatID); err != nil {
 			return err
 		}
-		_, err := h.post(ctx, member, dialog, text)
+		_, err := h.post(ctx, member, "chat"+task.ChatID, text)
 		return err
 	}
 	id, err := h.B24.CommentItemAdd(ctx, member, task.ID, p.BotID, text)
@@ -248,4 +245,23 @@ func (h *Handlers) writeTaskComment(ctx context.Context, member string, task b24
 		return err
 	}
 	return h.Store.RememberOwn(ctx, "b24_comment", member+":"+id, 30*24*time.Hour)
+}
+
+// joinChat adds the bot to a chat once. B24 answers a second add with WRONG_REQUEST ("You
+// don't have access or user already member in chat"), which cannot tell the two cases apart;
+// the post that follows does (ACCESS_DENIED when the bot is not in), so that answer is let
+// through here.
+func (h *Handlers) joinChat(ctx context.Context, member, botID, chatID string) error {
+	key := "joined:" + member + ":" + chatID
+	var joined bool
+	if ok, _ := h.Store.CacheGet(ctx, key, &joined); ok && joined {
+		return nil
+	}
+	err := h.B24.ChatUserAdd(ctx, member, botID, chatID, []string{botID})
+	var apiErr *b24.APIError
+	if err != nil && !errors.Is(err, b24.ErrAlreadyExists) &&
+		!(errors.As(err, &apiErr) && apiErr.Code == "WRONG_REQUEST") {
+		return err
+	}
+	return h.Store.CachePut(ctx, key, true, 30*24*time.Hour)
 }

@@ -107,8 +107,7 @@ func (h *Handlers) joinProjectChat(ctx context.Context, member, group string) st
 	if err != nil {
 		return ""
 	}
-	err = h.B24.ChatUserAdd(ctx, member, p.BotID, chatID, []string{p.BotID})
-	if err != nil && !errors.Is(err, b24.ErrAlreadyExists) {
+	if err := h.joinChat(ctx, member, p.BotID, chatID); err != nil {
 		_ = h.Store.SetCannotPost(ctx, member, "chat"+chatID, true)
 		return ""
 	}
@@ -301,8 +300,30 @@ func (h *Handlers) readTaskComment(ctx context.Context, p TaskCommentPayload) (s
 	if err != nil {
 		return "", "", commentRef{}, err
 	}
-	return "B24 user " + m.AuthorID, strings.TrimSpace(m.Text), commentRef{"b24_message", m.ID},
-		nil
+	return h.userName(ctx, p.MemberID, m.AuthorID), strings.TrimSpace(m.Text),
+		commentRef{"b24_message", m.ID}, nil
+}
+
+// userName reads a B24 user's name with user.get, cached for a day.
+func (h *Handlers) userName(ctx context.Context, member, userID string) string {
+	key := "username:" + member + ":" + userID
+	var name string
+	if ok, _ := h.Store.CacheGet(ctx, key, &name); ok {
+		return name
+	}
+	var users []struct {
+		Name     string `json:"NAME"`
+		LastName string `json:"LAST_NAME"`
+	}
+	params := map[string]any{"FILTER": map[string]string{"ID": userID}}
+	name = "B24 user " + userID
+	if err := h.B24.Call(ctx, member, "user.get", params, &users); err == nil && len(users) == 1 {
+		if full := strings.TrimSpace(users[0].Name + " " + users[0].LastName); full != "" {
+			name = full
+		}
+	}
+	_ = h.Store.CachePut(ctx, key, name, 24*time.Hour)
+	return name
 }
 
 // join greets a chat the bot was added to.

@@ -19,6 +19,9 @@ type File struct {
 	Nodes        []Node
 	MainKey      string // for a branch: the main file's key
 	Folder       string // project name; "Drafts" when empty
+	// Look pins the rendered picture: renders depend on it instead of the version when set,
+	// so a test can make a new version that looks the same (or a different one).
+	Look string
 }
 
 // Node is a node of a fake file, in API id form ("1:2"); W and H size its renders.
@@ -57,6 +60,15 @@ func (s *Server) SetVersion(key, version string) {
 	if f, ok := s.files[key]; ok {
 		f.Version = version
 		f.LastModified = s.now()
+	}
+}
+
+// SetLook pins how a file's renders look from now on (see File.Look).
+func (s *Server) SetLook(key, look string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.files[key]; ok {
+		f.Look = look
 	}
 }
 

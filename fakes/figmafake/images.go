@@ -93,7 +93,11 @@ func renderParams(w http.ResponseWriter, r *http.Request) (float64, string, bool
 // renderURL registers a render and returns its URL: the same inputs give the same URL.
 // An empty node is the file's thumbnail.
 func (s *Server) renderURL(f File, node string, scale float64, format string) string {
-	rd := render{key: f.Key, version: f.Version, node: node, format: format, w: 320, h: 240}
+	look := f.Version
+	if f.Look != "" {
+		look = f.Look
+	}
+	rd := render{key: f.Key, version: look, node: node, format: format, w: 320, h: 240}
 	if n, ok := f.node(node); ok {
 		rd.w, rd.h = side(n.W, scale), side(n.H, scale)
 	}
