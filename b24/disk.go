@@ -65,3 +65,37 @@ func (c *Client) UploadFile(ctx context.Context, memberID, folderID, name string
 	return File{ID: string(w.ID), Name: w.Name, DetailURL: w.DetailURL,
 		DownloadURL: w.DownloadURL}, nil
 }
+
+// UploadVersion replaces a file's content with a new version; the file keeps its name and its
+// page (DETAIL_URL), so links to it stay valid.
+// https://apidocs.bitrix24.com/api-reference/disk/file/disk-file-upload-version.html
+func (c *Client) UploadVersion(ctx context.Context, memberID, fileID, name string,
+	data []byte) (File, error) {
+	params := Ordered{
+		{"id", fileID},
+		{"fileContent", []string{name, base64.StdEncoding.EncodeToString(data)}},
+	}
+
+	var w fileWire
+	if err := c.Call(ctx, memberID, "disk.file.uploadversion", params, &w); err != nil {
+		return File{}, err
+	}
+
+	return File{ID: string(w.ID), Name: w.Name, DetailURL: w.DetailURL,
+		DownloadURL: w.DownloadURL}, nil
+}
+
+// AddSubfolder creates a folder inside parentID and returns its id.
+// https://apidocs.bitrix24.com/api-reference/disk/folder/disk-folder-add-subfolder.html
+func (c *Client) AddSubfolder(ctx context.Context, memberID, parentID, name string) (string,
+	error) {
+	params := Ordered{{"id", parentID}, {"data", map[string]string{"NAME": name}}}
+	var w struct {
+		ID flexString `json:"ID"`
+	}
+	if err := c.Call(ctx, memberID, "disk.folder.addsubfolder", params, &w); err != nil {
+		return "", err
+	}
+
+	return string(w.ID), nil
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -161,7 +162,8 @@ func TestReviewCommandFromChat(t *testing.T) {
 
 // The scheduled refresh asks only for metadata, and renders only the file that changed.
 func TestScheduledRefreshRendersOnlyChangedFiles(t *testing.T) {
-	h := newHarness(t, nil)
+	// A short interval spreads the two files' checks 0.5 s apart instead of hours.
+	h := newHarness(t, map[string]string{"PREVIEW_REFRESH_INTERVAL": "2s"})
 	h.install()
 	other := "OTHa1b2c3d4e5f6g7h8i9j0k"
 	h.figma.AddFile(figmafakeFile(other))
@@ -174,25 +176,32 @@ func TestScheduledRefreshRendersOnlyChangedFiles(t *testing.T) {
 		h.post("/b24/events", h.portal.TaskEvent("ONTASKUPDATE", id))
 	}
 	h.settle()
-	refresh := func(slot string) {
-		if _, err := h.bot.Jobs.Add(t.Context(), queue.TypeRefreshAll, struct{}{}, slot); err != nil {
+	refresh := func(slot int64) {
+		p := queue.SlotPayload{Slot: slot}
+		if _, err := h.bot.Jobs.Add(t.Context(), queue.TypeRefreshAll, p, fmt.Sprint(slot)); err != nil {
 			t.Fatal(err)
 		}
 		h.settle()
 	}
-	refresh("first")
+	refresh(1)
 	renders := func(key string) int { return h.figma.CallCount("GET", "/v1/images/"+key) }
 	if renders(fileKey) != 1 || renders(other) != 1 {
 		t.Fatalf("first refresh rendered %d and %d, want 1 and 1", renders(fileKey), renders(other))
 	}
 	h.figma.SetVersion(other, "202")
-	refresh("second")
+	refresh(2)
 	if renders(fileKey) != 1 || renders(other) != 2 {
 		t.Errorf("second refresh rendered %d (unchanged) and %d (changed), want 1 and 2",
 			renders(fileKey), renders(other))
 	}
-	if got := len(h.portal.Files()); got != 3 {
-		t.Errorf("Drive got %d uploads, want 3 (two first, one for the change)", got)
+	files := h.portal.Files()
+	versions := map[int]int{}
+	for _, f := range files {
+		versions[f.Version]++
+	}
+	if diff := cmp.Diff(map[int]int{1: 1, 2: 1}, versions); diff != "" {
+		t.Errorf("Drive files by version (-want +got): the changed frame must get a new "+
+			"version of its file, not a second file:\n%s", diff)
 	}
 }
 

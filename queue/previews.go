@@ -142,47 +142,62 @@ func (h *Handlers) openComments(ctx context.Context, l figma.Link) (string, erro
 	return out, nil
 }
 
-// refreshAll checks every linked file's version with one cheap meta call and renders again
-// only the previews of files that changed since the last check.
+// refreshAll spreads the check of every linked file over the first half of the refresh
+// interval, one task per file, so that a portal with many files does not spend the Figma budget
+// in one burst. The task ids carry the interval's slot: a file is checked once per slot.
 func (h *Handlers) refreshAll(ctx context.Context, t *asynq.Task) error {
 	files, err := h.Store.Files(ctx)
-	if err != nil {
+	if err != nil || len(files) == 0 {
 		return err
 	}
-	changed := 0
-	for _, key := range files {
-		var last string
-		_, _ = h.Store.CacheGet(ctx, "version:"+key, &last)
-		if err := h.Store.CacheDelete(ctx, "meta:"+key); err != nil {
-			return err
-		}
-		meta, err := h.fileMeta(ctx, key, time.Minute)
-		if err != nil {
-			if _, limited := RateLimitWait(err); limited {
-				return err
-			}
-			h.Log.WithError(err).WithField("file_key", key).Warn("cannot check file version")
-			continue
-		}
-		if meta.Version == last {
-			continue
-		}
-		changed++
-		if err := h.refreshFile(ctx, key); err != nil {
-			return err
-		}
-		if err := h.Store.CachePut(ctx, "version:"+key, meta.Version, 0); err != nil {
+	var p SlotPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	interval := h.Config.Preview.RefreshInterval
+	step := interval / time.Duration(2*len(files))
+	for i, key := range files {
+		fp := RefreshFilePayload{FileKey: key}
+		id := key + ":" + strconv.FormatInt(p.Slot, 10)
+		if _, err := h.Jobs.Add(ctx, TypeRefreshFile, fp, id,
+			asynq.ProcessIn(time.Duration(i)*step)); err != nil {
 			return err
 		}
 	}
-	h.Log.WithFields(logrus.Fields{"files": len(files), "changed": changed}).
-		Info("preview refresh done")
+	h.Log.WithField("files", len(files)).Info("preview refresh scheduled")
 	return nil
 }
 
-// refreshFile renders the linked frames of one file at its new version, and updates the
+// refreshFile checks one file's version with a cheap meta call (Tier 3) and renders its linked
+// frames again only when the version changed since the last check.
+func (h *Handlers) refreshFile(ctx context.Context, t *asynq.Task) error {
+	var p RefreshFilePayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	var last string
+	_, _ = h.Store.CacheGet(ctx, "version:"+p.FileKey, &last)
+	if err := h.Store.CacheDelete(ctx, "meta:"+p.FileKey); err != nil {
+		return err
+	}
+	meta, err := h.fileMeta(ctx, p.FileKey, time.Minute)
+	if err != nil {
+		return err
+	}
+	if meta.Version == last {
+		return nil
+	}
+	if err := h.renderLinkedFrames(ctx, p.FileKey); err != nil {
+		return err
+	}
+	h.Log.WithFields(logrus.Fields{"file_key": p.FileKey, "version": meta.Version}).
+		Info("previews refreshed")
+	return h.Store.CachePut(ctx, "version:"+p.FileKey, meta.Version, 0)
+}
+
+// renderLinkedFrames renders the linked frames of one file at its new version, and updates the
 // preview field of each linked task.
-func (h *Handlers) refreshFile(ctx context.Context, fileKey string) error {
+func (h *Handlers) renderLinkedFrames(ctx context.Context, fileKey string) error {
 	tasks, err := h.Store.FileTasks(ctx, fileKey)
 	if err != nil {
 		return err
@@ -208,21 +223,69 @@ func (h *Handlers) refreshFile(ctx context.Context, fileKey string) error {
 	return nil
 }
 
-// publishPreview uploads a preview to the portal's Drive and writes its page link (never the
-// download link, which carries a token) into the task's UF_FIGMA_PREVIEW.
+// publishPreview uploads a preview to the portal's Drive, into a folder per project, and writes
+// its page link (never the download link, which carries a token) into the task's
+// UF_FIGMA_PREVIEW. A frame already uploaded for the task gets a new version of the same file,
+// so re-uploads replace instead of piling up.
 func (h *Handlers) publishPreview(ctx context.Context, member, task string, p Preview) error {
-	storage, err := h.B24.StorageForApp(ctx, member)
+	fileKey := "drive_file:" + member + ":" + task + ":" + PreviewID(p.FileKey, p.NodeID, "")
+	name := fmt.Sprintf("figma-task%s-%s.png", task, PreviewID(p.FileKey, p.NodeID, "")[:8])
+	var fileID string
+	_, _ = h.Store.CacheGet(ctx, fileKey, &fileID)
+	var file b24.File
+	var err error
+	if fileID != "" {
+		file, err = h.B24.UploadVersion(ctx, member, fileID, name, p.Bytes)
+	}
+	if fileID == "" || errors.Is(err, b24.ErrNotFound) || isNotFound(err) {
+		folder, ferr := h.previewFolder(ctx, member, task)
+		if ferr != nil {
+			return ferr
+		}
+		file, err = h.B24.UploadFile(ctx, member, folder, name, p.Bytes)
+	}
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("figma-task%s-%s-v%s.png", task, PreviewID(p.FileKey, p.NodeID, ""),
-		p.Version)
-	file, err := h.B24.UploadFile(ctx, member, storage.RootObjectID, name, p.Bytes)
-	if err != nil && !errors.Is(err, b24.ErrAlreadyExists) {
+	if err := h.Store.CachePut(ctx, fileKey, file.ID, 0); err != nil {
 		return err
 	}
 	if file.DetailURL == "" {
 		return nil
 	}
 	return h.B24.TaskUpdate(ctx, member, task, map[string]any{"UF_FIGMA_PREVIEW": file.DetailURL})
+}
+
+// previewFolder is the Drive folder for a task's project ("Figma previews" for tasks without
+// one), created once in the app's storage and remembered.
+func (h *Handlers) previewFolder(ctx context.Context, member, task string) (string, error) {
+	group := "none"
+	if st, err := h.Store.TaskState(ctx, member, task); err == nil && st["group"] != "" {
+		group = st["group"]
+	}
+	key := "drive_folder:" + member + ":" + group
+	var id string
+	if ok, _ := h.Store.CacheGet(ctx, key, &id); ok && id != "" {
+		return id, nil
+	}
+	storage, err := h.B24.StorageForApp(ctx, member)
+	if err != nil {
+		return "", err
+	}
+	name := "Figma previews"
+	if group != "none" {
+		name += " — project " + group
+	}
+	id, err = h.B24.AddSubfolder(ctx, member, storage.RootObjectID, name)
+	if err != nil {
+		// A folder left by an earlier install (its id forgotten): use the root instead.
+		id = storage.RootObjectID
+	}
+	return id, h.Store.CachePut(ctx, key, id, 0)
+}
+
+// isNotFound reports a Drive object that no longer exists (deleted by a person).
+func isNotFound(err error) bool {
+	var apiErr *b24.APIError
+	return errors.As(err, &apiErr) && apiErr.Code == "ERROR_NOT_FOUND"
 }

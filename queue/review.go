@@ -72,6 +72,10 @@ func (h *Handlers) indexTask(ctx context.Context, member string, task b24.Task) 
 	if err := h.rememberProjectChat(ctx, member, task); err != nil {
 		return err
 	}
+	if err := h.Store.SetTaskState(ctx, member, task.ID, map[string]any{
+		"group": task.GroupID}); err != nil {
+		return err
+	}
 	for _, fl := range figma.FindLinks(task.UF["UF_FIGMA_URL"]) {
 		links = append(links, store.Link{MemberID: member, TaskID: task.ID, FileKey: fl.FileKey,
 			MainKey: fl.MainKey, NodeID: fl.NodeID, URL: fl.URL(), Title: fl.Title,

@@ -27,6 +27,7 @@ const (
 	TypeEnsureWebhooks = "figma:ensure_webhooks"
 	TypeCheckWebhooks  = "figma:check_webhooks"
 	TypeRefreshAll     = "preview:refresh_all"
+	TypeRefreshFile    = "preview:refresh_file"
 )
 
 // Queue names, by how soon their work is seen by people.
@@ -134,6 +135,16 @@ type FileUpdatePayload struct {
 	FileKey  string `json:"file_key"`
 	FileName string `json:"file_name"`
 	Slot     int64  `json:"slot"`
+}
+
+// SlotPayload names a periodic job's time slot (unix seconds of its start).
+type SlotPayload struct {
+	Slot int64 `json:"slot"`
+}
+
+// RefreshFilePayload names one linked file whose previews are checked.
+type RefreshFilePayload struct {
+	FileKey string `json:"file_key"`
 }
 
 // EnsureWebhooksPayload asks for webhooks that cover a file, and says whom to tell on failure.

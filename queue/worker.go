@@ -112,6 +112,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeEnsureWebhooks, h.ensureWebhooks)
 	mux.HandleFunc(TypeCheckWebhooks, h.checkWebhooks)
 	mux.HandleFunc(TypeRefreshAll, h.refreshAll)
+	mux.HandleFunc(TypeRefreshFile, h.refreshFile)
 	return mux
 }
 
@@ -162,7 +163,7 @@ func (w *Worker) schedule(now time.Time) {
 	for _, j := range jobs {
 		slot := now.Truncate(j.every).Unix()
 		id := j.typ + ":" + time.Unix(slot, 0).UTC().Format(time.RFC3339)
-		if _, err := w.jobs.Add(ctx, j.typ, struct{}{}, id); err != nil {
+		if _, err := w.jobs.Add(ctx, j.typ, SlotPayload{Slot: slot}, id); err != nil {
 			w.log.WithError(err).WithField("job_type", j.typ).Warn("cannot schedule")
 		}
 	}

@@ -33,7 +33,7 @@ func diskFolderUploadFile(s *state, c *call) (any, *apiError) {
 		return nil, argumentError("id")
 	}
 
-	if folder != rootFolderID {
+	if !s.folderExists(folder) {
 		return nil, badRequest("ERROR_NOT_FOUND", "Could not find entity with id '"+folder+"'")
 	}
 
@@ -88,7 +88,7 @@ func (s *state) addFile(folder, name string, data []byte, unique bool) (any, *ap
 	}
 
 	id := s.nextID()
-	f := File{ID: id, Name: final, FolderID: folder, Data: data,
+	f := File{ID: id, Name: final, FolderID: folder, Data: data, Version: 1,
 		DetailURL: s.baseURL + "/company/personal/user/" + AdminID + "/disk/file/" + final,
 		DownloadURL: s.baseURL + "/rest/download.json?auth=" + randomHex(16) +
 			"&token=" + url.QueryEscape("disk|"+id+"|"+randomHex(8))}
@@ -110,7 +110,7 @@ func (s *state) fileJSON(f File) map[string]any {
 	now := time.Now().Format(time.RFC3339)
 	return map[string]any{
 		"ID": num(f.ID), "NAME": f.Name, "CODE": nil, "STORAGE_ID": storageID, "TYPE": "file",
-		"PARENT_ID": f.FolderID, "DELETED_TYPE": 0, "GLOBAL_CONTENT_VERSION": 1,
+		"PARENT_ID": f.FolderID, "DELETED_TYPE": 0, "GLOBAL_CONTENT_VERSION": f.Version,
 		"FILE_ID": num(f.ID), "SIZE": strconv.Itoa(len(f.Data)), "CREATE_TIME": now,
 		"UPDATE_TIME": now, "DELETE_TIME": nil, "CREATED_BY": AdminID, "UPDATED_BY": AdminID,
 		"DELETED_BY": nil, "DOWNLOAD_URL": f.DownloadURL, "DETAIL_URL": f.DetailURL,
@@ -165,4 +165,66 @@ func (s *state) serveDownload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	http.NotFound(w, r)
+}
+
+func (s *state) folderExists(id string) bool {
+	if id == rootFolderID {
+		return true
+	}
+	for _, f := range s.folders {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// diskFolderAddSubfolder: id (parent) and data{NAME}; a taken name is the
+// DISK_OBJ_22000-style error "... already exists" (the fake's wording).
+func diskFolderAddSubfolder(s *state, c *call) (any, *apiError) {
+	parent := c.params.String("id")
+	if parent == "" {
+		return nil, argumentError("id")
+	}
+	if !s.folderExists(parent) {
+		return nil, badRequest("ERROR_NOT_FOUND", "Could not find entity with id '"+parent+"'")
+	}
+	name := c.params.String("data", "NAME")
+	if name == "" {
+		return nil, argumentError("NAME")
+	}
+	for _, f := range s.folders {
+		if f.ParentID == parent && strings.EqualFold(f.Name, name) {
+			return nil, badRequest("DISK_OBJ_22000", "A folder named "+name+" already exists.")
+		}
+	}
+	f := Folder{ID: s.nextID(), Name: name, ParentID: parent}
+	s.folders = append(s.folders, f)
+	return map[string]any{"ID": num(f.ID), "NAME": f.Name, "STORAGE_ID": storageID,
+		"TYPE": "folder", "PARENT_ID": parent, "REAL_OBJECT_ID": num(f.ID)}, nil
+}
+
+// diskFileUploadVersion: id (file) and fileContent [name, base64]; the file keeps its name
+// and page and gets the new content, like disk.file.get answers.
+func diskFileUploadVersion(s *state, c *call) (any, *apiError) {
+	id := c.params.String("id")
+	if id == "" {
+		return nil, argumentError("id")
+	}
+	content := c.params.List("fileContent")
+	if content == nil {
+		return nil, argumentError("fileContent")
+	}
+	data, err := decodeContent(content)
+	if err != nil {
+		return nil, err
+	}
+	for i := range s.files {
+		if s.files[i].ID == id {
+			s.files[i].Data = data
+			s.files[i].Version++
+			return s.fileJSON(s.files[i]), nil
+		}
+	}
+	return nil, badRequest("ERROR_NOT_FOUND", "Could not find entity with id '"+id+"'")
 }

@@ -169,6 +169,7 @@ type state struct {
 	events         []EventBinding
 	placements     []Placement
 	files          []File
+	folders        []Folder
 	uploads        map[string]string // upload token -> "folder\x00name"
 	blogPosts      []BlogPost
 	notifications  []Notification

@@ -83,6 +83,8 @@ func init() {
 		"log.blogpost.add":            logBlogPostAdd,
 		"im.notify.system.add":        imNotifySystemAdd,
 		"user.get":                    userGet,
+		"disk.folder.addsubfolder":    diskFolderAddSubfolder,
+		"disk.file.uploadversion":     diskFileUploadVersion,
 	}
 }
 

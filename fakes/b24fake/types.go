@@ -73,6 +73,14 @@ type File struct {
 	Data        []byte
 	DetailURL   string
 	DownloadURL string
+	Version     int // GLOBAL_CONTENT_VERSION: 1, then +1 per disk.file.uploadversion
+}
+
+// Folder is a folder of the app's Drive storage under its root.
+type Folder struct {
+	ID       string
+	Name     string
+	ParentID string
 }
 
 // BlogPost is a feed post.
