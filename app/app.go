@@ -139,7 +139,14 @@ func (a *App) queueDeps(hc *http.Client) queue.Deps {
 	oauth := &b24.OAuth{BaseURL: cfg.B24.OAuthURL, ClientID: cfg.B24.ClientID,
 		ClientSecret: cfg.B24.ClientSecret.Value(), HTTP: hc}
 	creds := store.NewCredentials(a.Store, oauth)
-	b24Opts := []b24.Option{b24.WithHTTPClient(hc),
+	// The portal's tokens are dead, so nothing can be posted there: the operator is told.
+	creds.OnInvalidGrant = func(_ context.Context, member string) {
+		a.Log.WithField("member_id", member).
+			Error("B24 refused the portal's refresh token: the app must be re-installed there")
+	}
+	// A portal over its budget parks its task within 250 ms instead of holding a worker that
+	// another portal's work needs.
+	b24Opts := []b24.Option{b24.WithHTTPClient(hc), b24.WithMaxWait(250 * time.Millisecond),
 		b24.WithLimiter(budget.NewB24(a.Redis, cfg.B24.RatePerSec, cfg.B24.RateBurst)),
 		b24.WithHostPolicy(b24.HostPolicy{Patterns: cfg.B24.AllowedHosts,
 			AllowHTTP: cfg.B24.AllowHTTP})}

@@ -319,26 +319,31 @@ func (c *Client) wait(ctx context.Context, memberID, method string) error {
 		return nil
 	}
 
-	d, err := c.limiter.Reserve(ctx, memberID)
-	if err != nil {
-		return fmt.Errorf("b24: %s: limiter: %w", method, err)
-	}
+	// Reserve takes nothing when it says "wait", so after waiting the call asks again; the
+	// total wait is bounded by maxWait, after which the task is parked instead.
+	deadline := time.Now().Add(c.maxWait)
+	for {
+		d, err := c.limiter.Reserve(ctx, memberID)
+		if err != nil {
+			return fmt.Errorf("b24: %s: limiter: %w", method, err)
+		}
 
-	if d > c.maxWait {
-		return &RateLimitError{RetryAfter: d, Code: codeQueryLimit, Method: method, Local: true}
-	}
+		if d <= 0 {
+			return nil
+		}
 
-	if d <= 0 {
-		return nil
-	}
+		if time.Until(deadline) < d {
+			return &RateLimitError{RetryAfter: d, Code: codeQueryLimit, Method: method,
+				Local: true}
+		}
 
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("b24: %s: %w", method, ctx.Err())
-	case <-t.C:
-		return nil
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("b24: %s: %w", method, ctx.Err())
+		case <-t.C:
+		}
 	}
 }
 

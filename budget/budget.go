@@ -61,9 +61,11 @@ func (b *B24) Reserve(ctx context.Context, memberID string) (time.Duration, erro
 	return allow(ctx, b.limiter, keyPrefix+"b24:"+memberID, b.limit)
 }
 
-// perMinute spreads n calls over a minute with a burst of n, like Figma's leaky bucket.
+// perMinute drains n calls a minute with a burst of half of that: in any first minute at most
+// 1.5n calls go out, and a steady load stays at n. Figma's leaky bucket has a burst of its own
+// that it does not publish; a 429 beyond it parks the task for its Retry-After.
 func perMinute(n int) redis_rate.Limit {
-	return redis_rate.Limit{Rate: n, Period: time.Minute, Burst: n}
+	return redis_rate.Limit{Rate: n, Period: time.Minute, Burst: max(1, n/2)}
 }
 
 func allow(ctx context.Context, l *redis_rate.Limiter, key string, lim redis_rate.Limit) (

@@ -57,7 +57,7 @@ func TaskID(typ, key string) string {
 // defaultOptions gives each task type its queue, retry count and timeout.
 func defaultOptions(typ string) []asynq.Option {
 	switch typ {
-	case TypeInstall, TypeCommand, TypeJoin, TypeUninstall:
+	case TypeInstall, TypeSetup, TypeCommand, TypeJoin, TypeUninstall:
 		return []asynq.Option{asynq.Queue(QueueCritical), asynq.MaxRetry(8),
 			asynq.Timeout(time.Minute)}
 	case TypeRefreshAll, TypeRefreshFile, TypeCheckWebhooks:

@@ -58,10 +58,34 @@ func (h *Handlers) install(ctx context.Context, t *asynq.Task) error {
 	if err := h.Store.DropPendingInstall(ctx, p.MemberID, p.PendingID); err != nil {
 		return err
 	}
-	if err := h.setUp(ctx, fresh); err != nil {
+	// fresh tokens: a later invalid_grant must be reported again
+	if err := h.Store.Unmark(ctx, "invalid_grant:"+p.MemberID); err != nil {
+		return err
+	}
+	// The set-up steps run as their own task: a rate limit or an outage there retries them
+	// without asking for the (already used) install again.
+	setup := SetupPayload{MemberID: p.MemberID}
+	if _, err := h.Jobs.Add(ctx, TypeSetup, setup, p.MemberID+":"+p.PendingID); err != nil {
 		return err
 	}
 	log.WithField("domain", fresh.Domain).Info("portal installed")
+	return nil
+}
+
+// setupPortal runs the idempotent install steps for a stored portal.
+func (h *Handlers) setupPortal(ctx context.Context, t *asynq.Task) error {
+	var p SetupPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	portal, err := h.portal(ctx, p.MemberID)
+	if err != nil {
+		return err
+	}
+	if err := h.setUp(ctx, portal); err != nil {
+		return err
+	}
+	h.Log.WithField("member_id", p.MemberID).Info("portal set up")
 	return nil
 }
 

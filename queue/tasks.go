@@ -14,6 +14,7 @@ import (
 // Task types, named system:action.
 const (
 	TypeInstall        = "b24:install"
+	TypeSetup          = "b24:setup"
 	TypeUninstall      = "b24:uninstall"
 	TypeCommand        = "b24:command"
 	TypeJoin           = "b24:join"
@@ -48,6 +49,11 @@ const DedupWindow = 5 * time.Hour
 type InstallPayload struct {
 	MemberID  string `json:"member_id"`
 	PendingID string `json:"pending_id"`
+}
+
+// SetupPayload names a stored portal whose bot, commands, bindings and fields are set up.
+type SetupPayload struct {
+	MemberID string `json:"member_id"`
 }
 
 // UninstallPayload names a portal that removed the app.
