@@ -99,6 +99,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(h.observe)
 	mux.HandleFunc(TypeInstall, h.install)
+	mux.HandleFunc(TypeSetup, h.setupPortal)
 	mux.HandleFunc(TypeUninstall, h.uninstall)
 	mux.HandleFunc(TypeCommand, h.command)
 	mux.HandleFunc(TypeJoin, h.join)
@@ -113,6 +114,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeCheckWebhooks, h.checkWebhooks)
 	mux.HandleFunc(TypeRefreshAll, h.refreshAll)
 	mux.HandleFunc(TypeRefreshFile, h.refreshFile)
+	mux.HandleFunc(TypeWidgetRefresh, h.widgetRefresh)
 	return mux
 }
 

@@ -50,6 +50,8 @@ func NewRouter(d Deps) http.Handler {
 	r.Handle("/b24/install", s.intake("b24_install", s.b24Install)).Methods(http.MethodPost)
 	r.Handle("/b24/events", s.intake("b24_events", s.b24Events)).Methods(http.MethodPost)
 	r.Handle("/figma/webhook", s.intake("figma_webhook", s.figmaWebhook)).Methods(http.MethodPost)
+	r.HandleFunc(widgetPath, s.widgetPage).Methods(http.MethodPost, http.MethodGet)
+	r.HandleFunc(widgetActionPath, s.widgetAction).Methods(http.MethodPost)
 	r.HandleFunc("/previews/{id:[0-9a-f]{24}}.png", s.preview).Methods(http.MethodGet)
 	if d.Monitor != nil && d.Config.Monitor.Enabled() {
 		r.PathPrefix("/monitor/").Handler(s.basicAuth(d.Monitor))
