@@ -162,8 +162,13 @@ func (s *Store) DeletePortal(ctx context.Context, member string) error {
 			return err
 		}
 	}
-	if err := s.deleteByPattern(ctx, Prefix+member+":*"); err != nil {
-		return err
+	// Marks and own-ids name the portal inside their key (done:reply:<member>:..., own:kind:
+	// <member>:..., done:invalid_grant:<member>); they go too, so nothing of it outlives it.
+	for _, pattern := range []string{Prefix + member + ":*", Prefix + "done:*" + member + "*",
+		Prefix + "own:*" + member + "*"} {
+		if err := s.deleteByPattern(ctx, pattern); err != nil {
+			return err
+		}
 	}
 	pipe := s.rdb.TxPipeline()
 	pipe.Del(ctx, portalKey(member))

@@ -58,8 +58,12 @@ func (s *Server) installFrame(r *http.Request, v b24.Values) outcome {
 	if domain == "" {
 		domain = v.String("DOMAIN")
 	}
+	protocol := r.URL.Query().Get("PROTOCOL") // in the query string, like DOMAIN (b24-facts 1.3)
+	if protocol == "" {
+		protocol = v.String("PROTOCOL")
+	}
 	scheme := "https"
-	if v.String("PROTOCOL") == "0" {
+	if protocol == "0" {
 		scheme = "http"
 	}
 	p := store.Portal{MemberID: v.String("member_id"), Domain: domain,
