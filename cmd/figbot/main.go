@@ -50,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return webhooksCmd(args, stdout, stderr)
 	case "jobs":
 		return jobsCmd(args, stdout, stderr)
+	case "load":
+		return loadCmd(args, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "figbot", version)
 		return exitOK
@@ -68,6 +70,7 @@ const usage = `usage: figbot [command]
   demo            the whole flow against built-in fakes; needs nothing
   webhooks list|register|delete   manage the bot's Figma webhooks
   jobs requeue-archived [--queue Q]   run archived tasks again
+  load [--url U --kind figma|b24|mix --rate N --duration D]   drive a running bot (loopback)
   version         print the version
 `
 
