@@ -4,7 +4,9 @@
 package bot
 
 import (
+	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -85,4 +87,28 @@ func digits(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Duration says a wait in words a person reads at a glance: "2 days", "5 hours", "3 minutes",
+// "40 seconds" (Russian: "2 дн.", "5 ч", "3 мин", "40 с").
+func Duration(lang string, d time.Duration) string {
+	type unit struct {
+		size   time.Duration
+		en, ru string
+	}
+	units := []unit{{24 * time.Hour, "day", "дн."}, {time.Hour, "hour", "ч"},
+		{time.Minute, "minute", "мин"}, {time.Second, "second", "с"}}
+	for _, u := range units {
+		if d >= u.size || u.size == time.Second {
+			n := int((d + u.size/2) / u.size)
+			if lang == "ru" {
+				return fmt.Sprintf("%d %s", n, u.ru)
+			}
+			if n == 1 {
+				return "1 " + u.en
+			}
+			return fmt.Sprintf("%d %ss", n, u.en)
+		}
+	}
+	return d.String()
 }

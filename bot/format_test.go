@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,5 +74,27 @@ func BenchmarkInert(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Inert(s)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		lang string
+		d    time.Duration
+		want string
+	}{
+		{"en", 24 * time.Hour, "1 day"},
+		{"en", 396749 * time.Second, "5 days"},
+		{"en", 3 * time.Hour, "3 hours"},
+		{"en", 150 * time.Second, "3 minutes"},
+		{"en", 40 * time.Second, "40 seconds"},
+		{"ru", 2 * time.Hour, "2 ч"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := Duration(tc.lang, tc.d); got != tc.want {
+				t.Errorf("Duration(%v) = %q, want %q", tc.d, got, tc.want)
+			}
+		})
 	}
 }

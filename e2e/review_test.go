@@ -190,6 +190,8 @@ func TestScheduledRefreshRendersOnlyChangedFiles(t *testing.T) {
 	}
 	h.figma.SetVersion(other, "202")
 	refresh(2)
+	h.waitFor("the changed file's render", func() bool { return renders(other) == 2 })
+	h.settle()
 	if renders(fileKey) != 1 || renders(other) != 2 {
 		t.Errorf("second refresh rendered %d (unchanged) and %d (changed), want 1 and 2",
 			renders(fileKey), renders(other))

@@ -62,7 +62,8 @@ func (h *Handlers) tellIfParked(ctx context.Context, p CommandPayload, err error
 	if !limited || wait < longWait {
 		return
 	}
-	text := bot.T(bot.Lang(p.Lang), "rate_limited", wait.Round(time.Minute).String())
+	lang := bot.Lang(p.Lang)
+	text := bot.T(lang, "rate_limited", bot.Duration(lang, wait))
 	effect := "parked:" + p.MemberID + ":" + p.MessageID
 	if err := h.replyOnce(ctx, p.MemberID, p.DialogID, effect, text); err != nil {
 		h.Log.WithError(err).WithField("member_id", p.MemberID).Warn("cannot tell chat of wait")

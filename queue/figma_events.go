@@ -24,11 +24,8 @@ func (h *Handlers) figmaEvent(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.Log.WithFields(logrus.Fields{"file_key": ev.FileKey, "event": ev.Type,
 		"webhook_id": ev.WebhookID})
-	if ev.Type != "FILE_COMMENT" {
-		// The file changed: the next meta read must see the new version.
-		if err := h.Store.CacheDelete(ctx, "meta:"+ev.FileKey); err != nil {
-			return err
-		}
+	if err := h.forgetCached(ctx, ev); err != nil {
+		return err
 	}
 	switch ev.Type {
 	case "FILE_COMMENT":
@@ -57,6 +54,21 @@ func (h *Handlers) figmaEvent(ctx context.Context, t *asynq.Task) error {
 		})
 	}
 	log.Debug("figma event of a kind figbot does not relay")
+	return nil
+}
+
+// forgetCached drops what an event makes stale: the comment counts of the task widget on a
+// comment; the file meta and the widget's file data on any change to the file.
+func (h *Handlers) forgetCached(ctx context.Context, ev figma.Event) error {
+	names := []string{CommentsCache(ev.FileKey)}
+	if ev.Type != "FILE_COMMENT" {
+		names = []string{"meta:" + ev.FileKey, WidgetFileCache(ev.FileKey)}
+	}
+	for _, n := range names {
+		if err := h.Store.CacheDelete(ctx, n); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
