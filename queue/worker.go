@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -207,7 +208,7 @@ func IsFailure(err error) bool {
 func (h *Handlers) observe(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		start := time.Now()
-		err := next.ProcessTask(ctx, t)
+		err := permanent(next.ProcessTask(ctx, t))
 		result := "ok"
 		switch {
 		case err == nil:
@@ -223,6 +224,24 @@ func (h *Handlers) observe(next asynq.Handler) asynq.Handler {
 		}
 		return err
 	})
+}
+
+// permanent marks errors that no retry can mend, so asynq archives the task at once: Figma's
+// 403s (bad token, missing scope, no access, export not allowed) and 404, and B24's refusals
+// that need a person (access denied, scope, portal deleted, re-install needed).
+func permanent(err error) error {
+	if err == nil || errors.Is(err, asynq.SkipRetry) {
+		return err
+	}
+	for _, final := range []error{figma.ErrInvalidToken, figma.ErrMissingScope,
+		figma.ErrNoAccess, figma.ErrNotExportable, figma.ErrNotFound, b24.ErrAccessDenied,
+		b24.ErrInsufficientScope, b24.ErrPortalDeleted, b24.ErrInvalidGrant,
+		b24.ErrMethodNotFound, b24.ErrWrongAuthType} {
+		if errors.Is(err, final) {
+			return fmt.Errorf("%w (not retried: %w)", err, asynq.SkipRetry)
+		}
+	}
+	return err
 }
 
 // reportError logs a task error: a warning while it will be retried, an error once it is not.
