@@ -2,6 +2,7 @@ package b24
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 )
@@ -13,14 +14,29 @@ type ChatMessage struct {
 	AuthorID string // "0" for system messages
 	Date     string
 	Text     string
+	// ReplyID is the message this one replies to (params.REPLY_ID); "" when none. The
+	// documented params list of im.dialog.messages.get is thin, so this is read leniently.
+	ReplyID string
 }
 
 type chatMessageWire struct {
-	ID       flexString `json:"id"`
-	ChatID   flexString `json:"chat_id"`
-	AuthorID flexString `json:"author_id"`
-	Date     string     `json:"date"`
-	Text     string     `json:"text"`
+	ID       flexString      `json:"id"`
+	ChatID   flexString      `json:"chat_id"`
+	AuthorID flexString      `json:"author_id"`
+	Date     string          `json:"date"`
+	Text     string          `json:"text"`
+	Params   json.RawMessage `json:"params"`
+}
+
+// replyID reads params.REPLY_ID; params is [] or null on a message without any.
+func (w chatMessageWire) replyID() string {
+	var p struct {
+		ReplyID flexString `json:"REPLY_ID"`
+	}
+	if json.Unmarshal(w.Params, &p) != nil {
+		return ""
+	}
+	return string(p.ReplyID)
 }
 
 // DialogQuery selects messages of a dialog. With neither id set B24 returns the last messages;
@@ -56,7 +72,7 @@ func (c *Client) DialogMessagesGet(ctx context.Context, memberID, dialogID strin
 	out := make([]ChatMessage, 0, len(res.Messages))
 	for _, w := range res.Messages {
 		out = append(out, ChatMessage{ID: string(w.ID), ChatID: string(w.ChatID),
-			AuthorID: string(w.AuthorID), Date: w.Date, Text: w.Text})
+			AuthorID: string(w.AuthorID), Date: w.Date, Text: w.Text, ReplyID: w.replyID()})
 	}
 
 	return out, nil

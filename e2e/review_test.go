@@ -103,10 +103,26 @@ func TestReviewRoundTrip(t *testing.T) {
 		t.Errorf("reply in the task (-want +got):\n%s", diff)
 	}
 
+	// A reply in the task chat to the relayed Figma reply joins the same Figma thread.
+	answer := h.portal.PostUserReply(taskChat, "547", "Thanks, looks right",
+		h.portal.Messages(taskChat)[1].ID)
+	h.post("/b24/events", h.portal.TaskCommentEvent(taskID, "0", answer))
+	h.waitFor("the reply in Figma", func() bool { return len(h.figma.Comments(fileKey)) == 2 })
+	var threaded *figma.Comment
+	for _, fc := range h.figma.Comments(fileKey) {
+		if fc.ID != c.ID {
+			threaded = &fc
+		}
+	}
+	if diff := cmp.Diff([]string{"Alex Dev: Thanks, looks right", c.ID},
+		[]string{threaded.Message, threaded.ParentID}); diff != "" {
+		t.Errorf("B24 reply in Figma (-want +got):\n%s", diff)
+	}
+
 	// Leaving the status ends the review with a summary, in the task and the chat.
 	h.portal.SetTaskStatus(taskID, "5")
 	h.taskUpdate()
-	want := "✅ Review of Checkout page closed: 1 comment(s) went to Figma, 1 came back."
+	want := "✅ Review of Checkout page closed: 2 comment(s) went to Figma, 1 came back."
 	h.waitFor("the summary", func() bool {
 		msgs := h.texts(taskChat)
 		return len(msgs) == 3 && strings.Contains(strings.Join(h.texts(chat), "\n"), want)

@@ -149,7 +149,8 @@ func (h *Handlers) replyToTasks(ctx context.Context, ev figma.Event) error {
 		note := TaskNotePayload{MemberID: tr.MemberID, TaskID: parts[1], Kind: "reply",
 			Effect: "figma_reply:" + ev.DedupKey() + ":" + tr.MemberID, FileKey: ev.FileKey,
 			FileName: ev.FileName, Author: userHandle(ev.TriggeredBy), CommentID: ev.CommentID,
-			Text: h.renderComment(ctx, tr.MemberID, ev), Lang: lang}
+			ParentID: ev.ParentID,
+			Text:     h.renderComment(ctx, tr.MemberID, ev), Lang: lang}
 		if _, err := h.Jobs.Add(ctx, TypeTaskNote, note, note.Effect); err != nil {
 			return err
 		}

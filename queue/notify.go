@@ -197,8 +197,16 @@ func (h *Handlers) taskNote(ctx context.Context, t *asynq.Task) error {
 	if n.Kind == "reply" {
 		text = replyNote(n)
 	}
-	if err := h.writeTaskComment(ctx, n.MemberID, task, text); err != nil {
+	id, err := h.writeTaskComment(ctx, n.MemberID, task, text)
+	if err != nil {
 		return err
+	}
+	if n.Kind == "reply" && n.ParentID != "" {
+		// A reply in B24 to this message continues the same Figma thread.
+		thread := "task/" + n.TaskID + "/" + id
+		if err := h.Store.LinkThread(ctx, n.MemberID, n.FileKey+"/"+n.ParentID, thread); err != nil {
+			return err
+		}
 	}
 	_, err = h.Store.Mark(ctx, n.Effect, effectTTL)
 	h.Log.WithFields(logrus.Fields{"member_id": n.MemberID, "task_id": n.TaskID,
@@ -226,25 +234,24 @@ func versionNote(n TaskNotePayload, task b24.Task) string {
 }
 
 // writeTaskComment adds a comment as the bot: into the task chat when the task has one (new
-// card), else with task.commentitem.add.
+// card), else with task.commentitem.add. It returns the new message or comment id.
 func (h *Handlers) writeTaskComment(ctx context.Context, member string, task b24.Task,
-	text string) error {
+	text string) (string, error) {
 	p, err := h.portal(ctx, member)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if task.ChatID != "" && task.ChatID != "0" {
 		if err := h.joinChat(ctx, member, p.BotID, task.ChatID); err != nil {
-			return err
+			return "", err
 		}
-		_, err := h.post(ctx, member, "chat"+task.ChatID, text)
-		return err
+		return h.post(ctx, member, "chat"+task.ChatID, text)
 	}
 	id, err := h.B24.CommentItemAdd(ctx, member, task.ID, p.BotID, text)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return h.Store.RememberOwn(ctx, "b24_comment", member+":"+id, 30*24*time.Hour)
+	return id, h.Store.RememberOwn(ctx, "b24_comment", member+":"+id, 30*24*time.Hour)
 }
 
 // joinChat adds the bot to a chat once. B24 answers a second add with WRONG_REQUEST ("You

@@ -150,7 +150,7 @@ func (h *Handlers) startReview(ctx context.Context, member string, task b24.Task
 			return err
 		}
 		text := previewText(lang, p)
-		if err := h.writeTaskComment(ctx, member, task, text); err != nil {
+		if _, err := h.writeTaskComment(ctx, member, task, text); err != nil {
 			return err
 		}
 		if err := h.tellChats(ctx, member, l.FileKey, dialog, effect, text); err != nil {
@@ -188,7 +188,7 @@ func (h *Handlers) endReview(ctx context.Context, member string, task b24.Task) 
 	lang := bot.Lang(h.portalLang(ctx, member))
 	text := bot.T(lang, "review_closed", bot.Quote(task.Title, 200), orZero(st["to_figma"]),
 		orZero(st["from_figma"]))
-	if err := h.writeTaskComment(ctx, member, task, text); err != nil {
+	if _, err := h.writeTaskComment(ctx, member, task, text); err != nil {
 		return err
 	}
 	links, err := h.Store.TaskLinks(ctx, member, task.ID)
@@ -243,34 +243,34 @@ func (h *Handlers) taskComment(ctx context.Context, t *asynq.Task) error {
 	if err != nil || st["review"] != "open" {
 		return err
 	}
-	author, text, ownID, err := h.readTaskComment(ctx, p)
+	author, text, ownID, replyTo, err := h.readTaskComment(ctx, p)
 	if err != nil || text == "" {
 		return err
 	}
 	if own, err := h.Store.IsOwn(ctx, ownID.kind, p.MemberID+":"+ownID.id); err != nil || own {
 		return err
 	}
-	links, err := h.Store.TaskLinks(ctx, p.MemberID, p.TaskID)
-	if err != nil || len(links) == 0 {
-		return err
-	}
-	l := links[0]
 	effect := "to_figma:" + p.MemberID + ":" + ownID.id
 	if done, err := h.Store.Marked(ctx, effect); err != nil || done {
 		return err
 	}
-	nc := figma.NewComment{Message: author + ": " + text}
-	if l.NodeID != "" {
-		nc.Pin = &figma.FrameOffset{NodeID: l.NodeID, X: 16, Y: 16}
+	fileKey, nc, err := h.figmaCommentFor(ctx, p, replyTo)
+	if err != nil || fileKey == "" {
+		return err
 	}
-	c, err := h.Figma.PostComment(ctx, l.FileKey, nc)
+	nc.Message = author + ": " + text
+	c, err := h.Figma.PostComment(ctx, fileKey, nc)
 	if err != nil {
 		return err
 	}
-	if err := h.Store.RememberOwn(ctx, "figma_comment", l.FileKey+":"+c.ID, 30*24*time.Hour); err != nil {
+	if err := h.Store.RememberOwn(ctx, "figma_comment", fileKey+":"+c.ID, 30*24*time.Hour); err != nil {
 		return err
 	}
-	if err := h.Store.LinkThread(ctx, p.MemberID, l.FileKey+"/"+c.ID,
+	root := c.ID
+	if nc.ReplyTo != "" {
+		root = nc.ReplyTo
+	}
+	if err := h.Store.LinkThread(ctx, p.MemberID, fileKey+"/"+root,
 		"task/"+p.TaskID+"/"+ownID.id); err != nil {
 		return err
 	}
@@ -280,32 +280,59 @@ func (h *Handlers) taskComment(ctx context.Context, t *asynq.Task) error {
 	return h.Store.IncrTaskState(ctx, p.MemberID, p.TaskID, "to_figma", 1)
 }
 
+// figmaCommentFor decides where a task comment goes in Figma: a reply to a message that
+// belongs to a Figma thread (a relayed comment or reply) joins that thread; any other comment
+// starts one, pinned to the task's linked frame.
+func (h *Handlers) figmaCommentFor(ctx context.Context, p TaskCommentPayload,
+	replyTo string) (string, figma.NewComment, error) {
+	if replyTo != "" {
+		thread, err := h.Store.Thread(ctx, p.MemberID, store.SideB24,
+			"task/"+p.TaskID+"/"+replyTo)
+		if err == nil {
+			fileKey, root, _ := strings.Cut(thread, "/")
+			return fileKey, figma.NewComment{ReplyTo: root}, nil
+		}
+	}
+	links, err := h.Store.TaskLinks(ctx, p.MemberID, p.TaskID)
+	if err != nil || len(links) == 0 {
+		return "", figma.NewComment{}, err
+	}
+	l := links[0]
+	var nc figma.NewComment
+	if l.NodeID != "" {
+		nc.Pin = &figma.FrameOffset{NodeID: l.NodeID, X: 16, Y: 16}
+	}
+	return l.FileKey, nc, nil
+}
+
 type commentRef struct{ kind, id string }
 
-// readTaskComment fetches the comment's text and author: a classic comment by its id, or a task
-// chat message by its message id (the new card sends ID = 0).
+// readTaskComment fetches the comment's author, text and, for a task chat message that
+// replies to another, the message it replies to: a classic comment by its id, or a task chat
+// message by its message id (the new card sends ID = 0).
 func (h *Handlers) readTaskComment(ctx context.Context, p TaskCommentPayload) (string, string,
-	commentRef, error) {
+	commentRef, string, error) {
 	if p.CommentID != "" && p.CommentID != "0" {
 		c, err := h.B24.CommentItemGet(ctx, p.MemberID, p.TaskID, p.CommentID)
 		if err != nil {
-			return "", "", commentRef{}, err
+			return "", "", commentRef{}, "", err
 		}
-		return c.AuthorName, strings.TrimSpace(c.Message), commentRef{"b24_comment", p.CommentID}, nil
+		return c.AuthorName, strings.TrimSpace(c.Message), commentRef{"b24_comment", p.CommentID},
+			"", nil
 	}
 	task, err := h.B24.TaskGet(ctx, p.MemberID, p.TaskID, taskSelect)
 	if err != nil {
-		return "", "", commentRef{}, err
+		return "", "", commentRef{}, "", err
 	}
 	m, err := h.B24.MessageByID(ctx, p.MemberID, "chat"+task.ChatID, p.MessageID)
 	if errors.Is(err, b24.ErrNotFound) {
-		return "", "", commentRef{}, nil
+		return "", "", commentRef{}, "", nil
 	}
 	if err != nil {
-		return "", "", commentRef{}, err
+		return "", "", commentRef{}, "", err
 	}
 	return h.userName(ctx, p.MemberID, m.AuthorID), strings.TrimSpace(m.Text),
-		commentRef{"b24_message", m.ID}, nil
+		commentRef{"b24_message", m.ID}, m.ReplyID, nil
 }
 
 // userName reads a B24 user's name with user.get, cached for a day.

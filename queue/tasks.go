@@ -134,6 +134,7 @@ type TaskNotePayload struct {
 	Lang        string `json:"lang,omitempty"`
 	Text        string `json:"text,omitempty"` // "reply": the Figma reply, made inert
 	CommentID   string `json:"comment_id,omitempty"`
+	ParentID    string `json:"parent_id,omitempty"` // "reply": the thread's root comment
 }
 
 // FileUpdatePayload is one coalesced FILE_UPDATE window for a file.

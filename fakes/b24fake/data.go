@@ -91,6 +91,16 @@ func (p *Portal) PostUserMessage(dialogID, userID, text string) string {
 	return id
 }
 
+// PostUserReply is PostUserMessage for a reply to the message replyID (the message carries
+// params.REPLY_ID, as the messenger's reply feature sets it).
+func (p *Portal) PostUserReply(dialogID, userID, text, replyID string) string {
+	var id string
+	p.with(func(s *state) {
+		id = s.post(dialogID, &Message{AuthorID: userID, Text: text, ReplyID: replyID})
+	})
+	return id
+}
+
 // Task returns a copy of a task.
 func (p *Portal) Task(id string) (Task, bool) {
 	var t Task

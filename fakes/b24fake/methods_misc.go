@@ -141,9 +141,15 @@ func imDialogMessagesGet(s *state, c *call) (any, *apiError) {
 	msgs := selectMessages(s.history[dialog], c)
 	out := make([]any, 0, len(msgs))
 	for _, m := range msgs {
+		var params any // B24 sends [] for a message without params
+		if m.ReplyID != "" {
+			params = map[string]any{"REPLY_ID": m.ReplyID}
+		} else {
+			params = []any{}
+		}
 		out = append(out, map[string]any{"id": num(m.ID), "chat_id": num(m.ChatID),
 			"author_id": num(m.AuthorID), "date": m.At.Format(time.RFC3339), "text": m.Text,
-			"params": nil})
+			"params": params})
 	}
 
 	return map[string]any{"messages": out, "users": []any{}, "files": []any{},
