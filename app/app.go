@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/oauth2"
 
 	"github.com/figbot/figbot/b24"
 	"github.com/figbot/figbot/budget"
@@ -130,9 +131,14 @@ func (a *App) connectRedis() error {
 // queueDeps builds the Figma and B24 clients with their shared budgets.
 func (a *App) queueDeps(hc *http.Client) queue.Deps {
 	cfg := a.Config
+	figmaBudget := budget.NewFigma(a.Redis, cfg.Figma.RatePerMin)
 	figmaOpts := []figma.Option{figma.WithHTTPClient(hc),
-		figma.WithLimiter(budget.NewFigma(a.Redis, cfg.Figma.RatePerMin),
-			a.Store.Sealer().Fingerprint(cfg.Figma.Token.Value()))}
+		figma.WithLimiter(figmaBudget, a.Store.Sealer().Fingerprint(cfg.Figma.Token.Value()))}
+	// A portal's own Figma account: same HTTP client and budget, its own identity.
+	figmaFor := func(ts oauth2.TokenSource, identity string) *figma.Client {
+		return figma.NewClient(cfg.Figma.APIURL, figma.WithHTTPClient(hc),
+			figma.WithLimiter(figmaBudget, identity), figma.WithTokenSource(ts))
+	}
 	if cfg.Figma.Token != "" {
 		figmaOpts = append(figmaOpts, figma.WithToken(cfg.Figma.Token.Value()))
 	}
@@ -152,7 +158,8 @@ func (a *App) queueDeps(hc *http.Client) queue.Deps {
 			AllowHTTP: cfg.B24.AllowHTTP})}
 	return queue.Deps{Store: a.Store, Jobs: a.Jobs, B24: b24.NewClient(creds, b24Opts...),
 		B24Opts: b24Opts, Figma: figma.NewClient(cfg.Figma.APIURL, figmaOpts...), Config: cfg,
-		Log: a.Log, Metrics: a.Metrics, Inspector: asynq.NewInspectorFromRedisClient(a.Redis)}
+		Log: a.Log, Metrics: a.Metrics, Inspector: asynq.NewInspectorFromRedisClient(a.Redis),
+		FigmaFactory: figmaFor, HTTPClient: hc}
 }
 
 func (a *App) buildHTTP(l net.Listener) {

@@ -31,7 +31,7 @@ func (h *Handlers) command(ctx context.Context, t *asynq.Task) error {
 		UserName: p.UserName, Lang: p.Lang, Name: p.Command, Args: p.Params}
 	log := h.Log.WithFields(logrus.Fields{"member_id": p.MemberID, "chat_id": p.DialogID,
 		"command": p.Command})
-	reply, err := h.dispatcher().Run(ctx, req)
+	reply, err := h.dispatcher(p.MemberID).Run(ctx, req)
 	if err != nil {
 		h.tellIfParked(ctx, p, err)
 		return err
@@ -70,26 +70,30 @@ func (h *Handlers) tellIfParked(ctx context.Context, p CommandPayload, err error
 	}
 }
 
-func (h *Handlers) dispatcher() *commands.Dispatcher {
-	return commands.New(commands.Deps{Store: h.Store, Files: metaCache{h}, Jobs: h})
+func (h *Handlers) dispatcher(member string) *commands.Dispatcher {
+	return commands.New(commands.Deps{Store: h.Store, Files: metaCache{h, member}, Jobs: h})
 }
 
 // metaCache answers FileMeta from Redis for a minute, so that /links and /link on a busy
-// chat cost one Figma call per file per minute.
-type metaCache struct{ h *Handlers }
+// chat cost one Figma call per file per minute. A miss asks Figma as the chat's portal.
+type metaCache struct {
+	h      *Handlers
+	member string
+}
 
 // FileMeta implements commands.Files.
 func (m metaCache) FileMeta(ctx context.Context, key string) (figma.FileMeta, error) {
-	return m.h.fileMeta(ctx, key, time.Minute)
+	return m.h.fileMetaVia(ctx, m.h.figmaFor(ctx, m.member), key, time.Minute)
 }
 
-func (h *Handlers) fileMeta(ctx context.Context, key string, maxAge time.Duration) (
-	figma.FileMeta, error) {
+// fileMetaVia reads a file's metadata through fc, cached for maxAge (change events drop it).
+func (h *Handlers) fileMetaVia(ctx context.Context, fc *figma.Client, key string,
+	maxAge time.Duration) (figma.FileMeta, error) {
 	var meta figma.FileMeta
 	if ok, _ := h.Store.CacheGet(ctx, "meta:"+key, &meta); ok {
 		return meta, nil
 	}
-	meta, err := h.Figma.FileMeta(ctx, key)
+	meta, err := fc.FileMeta(ctx, key)
 	if err != nil {
 		return meta, err
 	}
@@ -110,7 +114,7 @@ func (h *Handlers) EnsureWebhooks(ctx context.Context, fileKey string, r command
 // and the queue depth.
 func (h *Handlers) Status(ctx context.Context, r commands.Request) ([]string, error) {
 	var lines []string
-	if me, err := h.Figma.Me(ctx); err != nil {
+	if me, err := h.figmaFor(ctx, r.MemberID).Me(ctx); err != nil {
 		lines = append(lines, "Figma: ✗ "+bot.Quote(errorWords(err), 200))
 	} else {
 		lines = append(lines, "Figma: ✓ "+bot.Quote(me.Handle, 80))
@@ -120,6 +124,7 @@ func (h *Handlers) Status(ctx context.Context, r commands.Request) ([]string, er
 		return nil, err
 	}
 	lines = append(lines, hooks...)
+	lines = append(lines, h.figmaConnectLine(ctx, r.MemberID)...)
 	if p, err := h.portal(ctx, r.MemberID); err == nil {
 		lines = append(lines, tokenLine(r.Lang, p))
 	}

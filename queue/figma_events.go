@@ -109,7 +109,7 @@ func (h *Handlers) relayComment(ctx context.Context, ev figma.Event, log *logrus
 func (h *Handlers) commentNode(ctx context.Context, fileKey, commentID string) string {
 	var nodes map[string]string
 	if ok, _ := h.Store.CacheGet(ctx, "comment_nodes:"+fileKey, &nodes); !ok {
-		comments, err := h.Figma.Comments(ctx, fileKey)
+		comments, err := h.figmaForFile(ctx, fileKey).Comments(ctx, fileKey)
 		if err != nil {
 			return "" // the relay does not wait for the frame
 		}

@@ -51,9 +51,12 @@ func (h *Handlers) SignedPreviewURL(id string, exp time.Time) string {
 }
 
 // render returns the preview of a frame at the file's current version, rendering it only when
-// this version was not rendered before. With no node it renders the file's first page.
-func (h *Handlers) render(ctx context.Context, fileKey, nodeID string) (Preview, error) {
-	meta, err := h.fileMeta(ctx, fileKey, time.Minute)
+// this version was not rendered before, with the Figma account of the portal (member).
+// With no node it renders the file's first page.
+func (h *Handlers) render(ctx context.Context, member, fileKey, nodeID string) (Preview,
+	error) {
+	fc := h.figmaFor(ctx, member)
+	meta, err := h.fileMetaVia(ctx, fc, fileKey, time.Minute)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -64,7 +67,7 @@ func (h *Handlers) render(ctx context.Context, fileKey, nodeID string) (Preview,
 		ID: PreviewID(fileKey, nodeID, meta.Version)}
 	if b, err := h.Store.Preview(ctx, p.ID); err == nil {
 		p.Bytes = b
-	} else if p.Bytes, err = h.renderBytes(ctx, fileKey, nodeID, meta.Version); err != nil {
+	} else if p.Bytes, err = h.renderBytes(ctx, fc, fileKey, nodeID, meta.Version); err != nil {
 		return p, err
 	} else if err := h.Store.PutPreview(ctx, p.ID, p.Bytes, previewTTL); err != nil {
 		return p, err
@@ -74,9 +77,9 @@ func (h *Handlers) render(ctx context.Context, fileKey, nodeID string) (Preview,
 }
 
 // renderBytes asks Figma for a render and downloads it at once: render URLs expire.
-func (h *Handlers) renderBytes(ctx context.Context, fileKey, nodeID, version string) ([]byte,
-	error) {
-	res, err := h.Figma.Render(ctx, fileKey, []string{nodeID},
+func (h *Handlers) renderBytes(ctx context.Context, fc *figma.Client, fileKey, nodeID,
+	version string) ([]byte, error) {
+	res, err := fc.Render(ctx, fileKey, []string{nodeID},
 		figma.RenderOptions{Scale: previewScale, Format: "png", Version: version})
 	if err != nil {
 		return nil, err
@@ -90,14 +93,14 @@ func (h *Handlers) renderBytes(ctx context.Context, fileKey, nodeID, version str
 		return nil, fmt.Errorf("queue: render %s %s: no image: %w", fileKey, nodeID,
 			asynq.SkipRetry)
 	}
-	return h.Figma.Download(ctx, url, maxRenderBytes)
+	return fc.Download(ctx, url, maxRenderBytes)
 }
 
 // Preview implements commands.Jobs: post a fresh preview of a frame to the chat; with review,
 // also its open comments.
 func (h *Handlers) Preview(ctx context.Context, l figma.Link, r commands.Request,
 	review bool) error {
-	p, err := h.render(ctx, l.FileKey, l.NodeID)
+	p, err := h.render(ctx, r.MemberID, l.FileKey, l.NodeID)
 	var rerr *figma.RenderError
 	if errors.As(err, &rerr) || errors.Is(err, asynq.SkipRetry) {
 		text := bot.T(r.Lang, "preview_failed", bot.Quote(l.FileKey, 60), bot.Quote(err.Error(), 200))
@@ -109,7 +112,7 @@ func (h *Handlers) Preview(ctx context.Context, l figma.Link, r commands.Request
 	}
 	text := previewText(r.Lang, p)
 	if review {
-		open, err := h.openComments(ctx, l)
+		open, err := h.openComments(ctx, r.MemberID, l)
 		if err != nil {
 			return err
 		}
@@ -127,8 +130,9 @@ func previewText(lang string, p Preview) string {
 }
 
 // openComments lists a frame's unresolved comments for a review message.
-func (h *Handlers) openComments(ctx context.Context, l figma.Link) (string, error) {
-	comments, err := h.Figma.Comments(ctx, l.FileKey)
+func (h *Handlers) openComments(ctx context.Context, member string, l figma.Link) (string,
+	error) {
+	comments, err := h.figmaFor(ctx, member).Comments(ctx, l.FileKey)
 	if err != nil {
 		return "", err
 	}
@@ -180,7 +184,7 @@ func (h *Handlers) refreshFile(ctx context.Context, t *asynq.Task) error {
 	if err := h.Store.CacheDelete(ctx, "meta:"+p.FileKey); err != nil {
 		return err
 	}
-	meta, err := h.fileMeta(ctx, p.FileKey, time.Minute)
+	meta, err := h.fileMetaVia(ctx, h.figmaForFile(ctx, p.FileKey), p.FileKey, time.Minute)
 	if err != nil {
 		return err
 	}
@@ -211,7 +215,7 @@ func (h *Handlers) renderLinkedFrames(ctx context.Context, fileKey string) error
 			if l.FileKey != fileKey {
 				continue
 			}
-			p, err := h.render(ctx, fileKey, l.NodeID)
+			p, err := h.render(ctx, tr.MemberID, fileKey, l.NodeID)
 			if err != nil {
 				return err
 			}

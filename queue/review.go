@@ -145,7 +145,7 @@ func (h *Handlers) startReview(ctx context.Context, member string, task b24.Task
 		if done, err := h.Store.Marked(ctx, effect); err != nil || done {
 			continue
 		}
-		p, err := h.render(ctx, l.FileKey, l.NodeID)
+		p, err := h.render(ctx, member, l.FileKey, l.NodeID)
 		if err != nil {
 			return err
 		}
@@ -259,7 +259,7 @@ func (h *Handlers) taskComment(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	nc.Message = author + ": " + text
-	c, err := h.Figma.PostComment(ctx, fileKey, nc)
+	c, err := h.figmaFor(ctx, p.MemberID).PostComment(ctx, fileKey, nc)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (h *Handlers) compareTaskFrame(ctx context.Context, tr store.TaskRef, l sto
 	seenKey := "seen_preview:" + tr.MemberID + ":" + tr.TaskID + ":" + l.ID()
 	var lastID string
 	_, _ = h.Store.CacheGet(ctx, seenKey, &lastID)
-	now, err := h.render(ctx, l.FileKey, l.NodeID)
+	now, err := h.render(ctx, tr.MemberID, l.FileKey, l.NodeID)
 	if err != nil || now.ID == lastID {
 		return err
 	}

@@ -27,7 +27,8 @@ func (h *Handlers) ensureWebhooks(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	covered, err := h.coveredEvents(ctx, p.FileKey)
+	fc := h.figmaFor(ctx, p.MemberID)
+	covered, err := h.coveredEvents(ctx, fc, p.FileKey)
 	if err != nil {
 		return h.webhookTrouble(ctx, p, err)
 	}
@@ -36,7 +37,7 @@ func (h *Handlers) ensureWebhooks(ctx context.Context, t *asynq.Task) error {
 		if covered[ev] {
 			continue
 		}
-		if err := h.createWebhook(ctx, "file", p.FileKey, ev, endpoint); err != nil {
+		if err := h.createWebhook(ctx, fc, "file", p.FileKey, ev, endpoint); err != nil {
 			return h.webhookTrouble(ctx, p, err)
 		}
 	}
@@ -44,7 +45,8 @@ func (h *Handlers) ensureWebhooks(ctx context.Context, t *asynq.Task) error {
 }
 
 // coveredEvents lists the events already sent to this bot for the file.
-func (h *Handlers) coveredEvents(ctx context.Context, fileKey string) (map[string]bool, error) {
+func (h *Handlers) coveredEvents(ctx context.Context, fc *figma.Client, fileKey string) (
+	map[string]bool, error) {
 	endpoint := h.Config.HTTP.PublicURL + "/figma/webhook"
 	contexts := []figma.WebhookContext{{Kind: "file", ID: fileKey}}
 	if h.Config.Figma.TeamID != "" {
@@ -52,7 +54,7 @@ func (h *Handlers) coveredEvents(ctx context.Context, fileKey string) (map[strin
 	}
 	covered := map[string]bool{}
 	for _, c := range contexts {
-		hooks, err := h.Figma.Webhooks(ctx, c)
+		hooks, err := fc.Webhooks(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -67,9 +69,10 @@ func (h *Handlers) coveredEvents(ctx context.Context, fileKey string) (map[strin
 
 // createWebhook creates one hook with a fresh passcode and remembers the passcode, which Figma
 // never shows again.
-func (h *Handlers) createWebhook(ctx context.Context, kind, id, event, endpoint string) error {
+func (h *Handlers) createWebhook(ctx context.Context, fc *figma.Client, kind, id, event,
+	endpoint string) error {
 	pass := newPasscode()
-	w, err := h.Figma.CreateWebhook(ctx, figma.NewWebhook{EventType: event, Context: kind,
+	w, err := fc.CreateWebhook(ctx, figma.NewWebhook{EventType: event, Context: kind,
 		ContextID: id, Endpoint: endpoint, Passcode: pass, Status: "ACTIVE",
 		Description: "figbot"})
 	if err != nil {
@@ -138,7 +141,8 @@ func (h *Handlers) checkWebhooks(ctx context.Context, t *asynq.Task) error {
 		if err := h.Store.DeleteWebhook(ctx, id); err != nil {
 			return err
 		}
-		if err := h.createWebhook(ctx, mine.Context, mine.ContextID, mine.EventType, endpoint); err != nil {
+		if err := h.createWebhook(ctx, h.Figma, mine.Context, mine.ContextID, mine.EventType,
+			endpoint); err != nil {
 			return err
 		}
 	}

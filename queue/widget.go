@@ -140,7 +140,7 @@ func (h *Handlers) widgetRefreshFile(ctx context.Context, key string, links []st
 			return err
 		}
 	}
-	meta, err := h.fileMeta(ctx, key, time.Minute)
+	meta, err := h.fileMetaVia(ctx, h.figmaForFile(ctx, key), key, time.Minute)
 	if err != nil {
 		return h.widgetTrouble(ctx, key, old, err)
 	}
@@ -180,7 +180,7 @@ func (h *Handlers) widgetComments(ctx context.Context, key string, force bool) e
 	if ok, err := h.Store.CacheGet(ctx, CommentsCache(key), &cc); err != nil || (ok && !force) {
 		return err
 	}
-	comments, err := h.Figma.Comments(ctx, key)
+	comments, err := h.figmaForFile(ctx, key).Comments(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (h *Handlers) widgetThumb(ctx context.Context, l store.Link, version string
 	if ok, err := h.Store.CacheGet(ctx, WidgetThumbCache(id), &th); err != nil || ok {
 		return "", err
 	}
-	p, err := h.render(ctx, l.FileKey, l.NodeID)
+	p, err := h.render(ctx, l.MemberID, l.FileKey, l.NodeID)
 	var rerr *figma.RenderError
 	switch {
 	case errors.As(err, &rerr):

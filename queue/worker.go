@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/oauth2"
 
 	"github.com/figbot/figbot/b24"
 	"github.com/figbot/figbot/configs"
@@ -32,6 +34,11 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Inspector reads queue depths for /status; nil leaves them out.
 	Inspector *asynq.Inspector
+	// FigmaFactory builds a Figma client for a portal's OAuth token, with the HTTP client and
+	// budget of Figma; nil keeps every call on Figma.
+	FigmaFactory func(ts oauth2.TokenSource, identity string) *figma.Client
+	// HTTPClient calls Figma's token endpoint; nil = a client with a 30 s timeout.
+	HTTPClient *http.Client
 }
 
 // Handlers does the work of every task type. Its methods are the asynq handlers.

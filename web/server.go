@@ -53,6 +53,10 @@ func NewRouter(d Deps) http.Handler {
 	r.HandleFunc(widgetPath, s.widgetPage).Methods(http.MethodPost, http.MethodGet)
 	r.HandleFunc(widgetActionPath, s.widgetAction).Methods(http.MethodPost)
 	r.HandleFunc("/previews/{id:[0-9a-f]{24}}.png", s.preview).Methods(http.MethodGet)
+	if d.Config.Figma.OAuth() {
+		r.HandleFunc("/figma/oauth/start", s.figmaOAuthStart).Methods(http.MethodGet)
+		r.HandleFunc("/figma/oauth/callback", s.figmaOAuthCallback).Methods(http.MethodGet)
+	}
 	if d.Monitor != nil && d.Config.Monitor.Enabled() {
 		r.PathPrefix("/monitor/").Handler(s.basicAuth(d.Monitor))
 	}

@@ -56,6 +56,7 @@ type Server struct {
 	hits     map[hitKey][]time.Time
 	calls    []Call
 	nextID   int
+	oauth    *oauthApp // WithOAuthClient; nil = no OAuth app
 }
 
 // Option configures a Server in New.
@@ -148,6 +149,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/v2/webhooks/{id}/requests", s.endpoint(figma.Tier2,
 		handlers{"GET": s.handleHookRequests}))
 	s.mux.HandleFunc("GET /render/{name}", s.handleRender)
+	s.mux.HandleFunc("POST /v1/oauth/token", s.handleOAuthToken)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusNotFound, "Not found")
 	})
