@@ -197,17 +197,29 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	}
 }
 
-// settle waits until the queues hold no pending, active, scheduled or aggregating task, so
-// that a test can assert something did NOT happen.
+// settle waits until the queues hold no pending, active, scheduled or aggregating task, and no
+// task due to retry within 5 s, so that a test can assert something did NOT happen. A task
+// parked for longer (a rate limit asking for minutes) does not hold the test.
 func (h *harness) settle() {
 	h.t.Helper()
+	ctx := h.t.Context()
 	h.waitFor("idle queues", func() bool {
-		keys, _ := h.rdb.Keys(h.t.Context(), "asynq:{*}:t:*").Result()
+		keys, _ := h.rdb.Keys(ctx, "asynq:{*}:t:*").Result()
+		soon := float64(time.Now().Add(5 * time.Second).Unix())
 		for _, k := range keys {
-			state, _ := h.rdb.HGet(h.t.Context(), k, "state").Result()
-			if state != "completed" && state != "archived" && state != "retry" {
-				return false
+			state, _ := h.rdb.HGet(ctx, k, "state").Result()
+			switch state {
+			case "completed", "archived":
+				continue
+			case "retry":
+				queue := k[len("asynq:{"):strings.Index(k, "}")]
+				id := k[strings.LastIndex(k, ":t:")+3:]
+				at, err := h.rdb.ZScore(ctx, "asynq:{"+queue+"}:retry", id).Result()
+				if err == nil && at > soon {
+					continue
+				}
 			}
+			return false
 		}
 		return true
 	})
