@@ -204,6 +204,13 @@ func (c Config) validate(mode Mode) []string {
 	if (mode == ModeServe || mode == ModeWorker) && c.Redis.Embedded() {
 		p = append(p, "REDIS_URL: required by serve and worker (or set REDIS_CLUSTER_ADDRS)")
 	}
+	for name, v := range map[string]string{"FIGBOT_SECRET": c.Secret.Value(),
+		"FIGMA_WEBHOOK_PASSCODE": c.Figma.WebhookPasscode.Value(),
+		"B24_CLIENT_SECRET":      c.B24.ClientSecret.Value()} {
+		if strings.HasPrefix(v, "change-me") {
+			p = append(p, name+": still the example's placeholder; set a real value")
+		}
+	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		p = append(p, "FIGBOT_SECRET: must be at least 32 bytes")
 	}

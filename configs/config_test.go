@@ -66,6 +66,9 @@ func TestLoadProblems(t *testing.T) {
 				`FILE_UPDATE_WINDOW: must be a positive duration such as "6h"`}},
 		{name: "bad redis scheme", mode: ModeWorker, set: map[string]string{"REDIS_URL": "http://x"},
 			want: []string{"REDIS_URL: scheme must be redis://, rediss:// or redis-sentinel://"}},
+		{name: "example placeholder", mode: ModeAll,
+			set:  map[string]string{"B24_CLIENT_SECRET": "change-me"},
+			want: []string{"B24_CLIENT_SECRET: still the example's placeholder; set a real value"}},
 		{name: "demo needs nothing", mode: ModeDemo, drop: []string{"PUBLIC_URL", "FIGBOT_SECRET",
 			"FIGMA_WEBHOOK_PASSCODE", "B24_CLIENT_ID", "B24_CLIENT_SECRET"}},
 	}

@@ -148,7 +148,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
-	step("Figma delivers a FILE_COMMENT, then the same delivery again")
+	step("Figma delivers a FILE_COMMENT, then the same delivery again (a retry: one post)")
 	comment := map[string]any{"event_type": "FILE_COMMENT", "file_key": demoFileKey,
 		"file_name": "Checkout redesign", "comment_id": "32", "parent_id": "",
 		"comment":      []map[string]string{{"text": "Move the [b]Pay[/b] button up, please"}},
@@ -243,6 +243,7 @@ func waitFor(ctx context.Context, what string, cond func() bool) error {
 // report prints what the fakes recorded: every message, task comment and outside call.
 func (d *demoRun) report(out io.Writer) {
 	fmt.Fprintf(out, "\n== chat %s received (recorded by the fake B24) ==\n", demoChat)
+	fmt.Fprintln(out, "(user text is made inert for BB-code: a zero-width space follows each '[')")
 	for _, m := range d.portal.Messages(demoChat) {
 		fmt.Fprintf(out, "--- message %s\n%s\n", m.ID, m.Text)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -53,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "load":
 		return loadCmd(args, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "figbot", version)
+		fmt.Fprintln(stdout, "figbot", buildVersion())
 		return exitOK
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
@@ -61,6 +62,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "figbot: unknown command %q\n%s", cmd, usage)
 	return exitError
+}
+
+// buildVersion is the -ldflags version, else what the Go toolchain recorded of the build: the
+// module version, or the VCS revision and whether the tree was modified.
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", ""
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		return "dev-" + rev[:12] + dirty
+	}
+	return version
 }
 
 const usage = `usage: figbot [command]
@@ -72,6 +103,9 @@ const usage = `usage: figbot [command]
   jobs requeue-archived [--queue Q]   run archived tasks again
   load [--url U --kind figma|b24|mix --rate N --duration D]   drive a running bot (loopback)
   version         print the version
+
+Configuration comes from the environment (see README.md); a bad value exits 2.
+Exit codes: 0 success, 2 bad configuration, 1 anything else.
 `
 
 // loadConfig reads the environment for mode; a bad value exits 2 with every problem named.

@@ -18,11 +18,29 @@ import (
 	"github.com/figbot/figbot/queue"
 )
 
+const webhooksUsage = `usage:
+  figbot webhooks list [--file KEY | --team ID | --project ID]
+  figbot webhooks register (--file KEY | --team ID | --project ID) [--events E,E]
+  figbot webhooks delete ID
+The team defaults to FIGMA_TEAM_ID; events default to FILE_COMMENT,FILE_VERSION_UPDATE,
+FILE_UPDATE. Needs FIGMA_TOKEN; register also PUBLIC_URL and FIGMA_WEBHOOK_PASSCODE.
+`
+
+const jobsUsage = `usage: figbot jobs requeue-archived [--queue critical|default|low]
+Runs archived tasks again (all queues by default). Needs REDIS_URL.
+`
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
+
 // webhooksCmd lists, registers and deletes the bot's Figma webhooks.
 func webhooksCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: figbot webhooks list|register|delete ...")
-		return exitError
+	if len(args) == 0 || isHelp(args[0]) {
+		out, code := stderr, exitError
+		if len(args) > 0 {
+			out, code = stdout, exitOK
+		}
+		fmt.Fprint(out, webhooksUsage)
+		return code
 	}
 	cfg, ok := loadConfig(configs.ModeTool, stderr)
 	if !ok {
@@ -145,8 +163,12 @@ func webhooksRegister(ctx context.Context, client *figma.Client, cfg configs.Con
 
 // jobsCmd runs archived tasks again.
 func jobsCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (isHelp(args[0]) || (len(args) > 1 && isHelp(args[1]))) {
+		fmt.Fprint(stdout, jobsUsage)
+		return exitOK
+	}
 	if len(args) == 0 || args[0] != "requeue-archived" {
-		fmt.Fprintln(stderr, "usage: figbot jobs requeue-archived [--queue Q]")
+		fmt.Fprint(stderr, jobsUsage)
 		return exitError
 	}
 	fs := flag.NewFlagSet("jobs requeue-archived", flag.ContinueOnError)
