@@ -45,8 +45,10 @@ type Options struct {
 	Role        Role
 	Concurrency int           // worker goroutines; 0 = 10
 	Poll        time.Duration // how often the worker checks idle queues; 0 = 1s (tests: less)
-	HTTPClient  *http.Client  // for calls to Figma and B24; nil = a client with timeouts
-	Listener    net.Listener  // where to serve HTTP; nil = listen on cfg.HTTP.Addr
+	// ShutdownTimeout bounds how long running tasks may finish at shutdown; 0 = 20s.
+	ShutdownTimeout time.Duration
+	HTTPClient      *http.Client // for calls to Figma and B24; nil = a client with timeouts
+	Listener        net.Listener // where to serve HTTP; nil = listen on cfg.HTTP.Addr
 }
 
 // App is one running figbot process.
@@ -65,8 +67,9 @@ type App struct {
 	embedded *miniredis.Miniredis
 	monitor  *asynqmon.HTTPHandler
 
-	stop chan struct{}
-	wg   sync.WaitGroup // the embedded Redis clock
+	stop     chan struct{}
+	wg       sync.WaitGroup // the embedded Redis clock
+	shutdown sync.Once
 }
 
 // New builds an App from cfg; nothing runs until Start.
@@ -85,7 +88,7 @@ func New(cfg configs.Config, log *logrus.Entry, opt Options) (*App, error) {
 	a.handlers = &queue.Handlers{Deps: deps}
 	if opt.Role != RoleServe {
 		a.worker = queue.NewWorker(a.Redis, deps, queue.WorkerOptions{
-			Concurrency: opt.Concurrency, Poll: opt.Poll})
+			Concurrency: opt.Concurrency, Poll: opt.Poll, ShutdownTimeout: opt.ShutdownTimeout})
 	}
 	if opt.Role != RoleWorker {
 		a.buildHTTP(opt.Listener)
@@ -244,9 +247,13 @@ func (a *App) URL() string {
 	return "http://" + addr
 }
 
-// Shutdown stops in order: the HTTP intake first (no new work), then the worker (running tasks
+// Shutdown stops in order, once however often it is called: the HTTP intake first (no new work), then the worker (running tasks
 // finish or go back to the queue), then the monitor, Redis, and the embedded clock.
 func (a *App) Shutdown(ctx context.Context) {
+	a.shutdown.Do(func() { a.stopAll(ctx) })
+}
+
+func (a *App) stopAll(ctx context.Context) {
 	if a.http != nil {
 		_ = a.http.Shutdown(ctx)
 	}

@@ -86,7 +86,7 @@ func newHarness(t *testing.T, set map[string]string) *harness {
 		log.SetOutput(testWriter{t})
 	}
 	h.bot, err = app.New(cfg, logrus.NewEntry(log), app.Options{Listener: l, Concurrency: 4,
-		Poll: 50 * time.Millisecond})
+		Poll: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,9 @@ const (
 type WorkerOptions struct {
 	Concurrency int           // handler goroutines; 0 = 10
 	Poll        time.Duration // how often idle queues and due retries are checked; 0 = 1s
+	// ShutdownTimeout is how long running tasks may finish at shutdown before they are put
+	// back in their queue for another worker; 0 = 20s.
+	ShutdownTimeout time.Duration
 }
 
 // NewWorker builds a worker over rdb.
@@ -79,6 +82,9 @@ func NewWorker(rdb redis.UniversalClient, d Deps, opt WorkerOptions) *Worker {
 	}
 	if opt.Poll <= 0 {
 		opt.Poll = time.Second
+	}
+	if opt.ShutdownTimeout <= 0 {
+		opt.ShutdownTimeout = 20 * time.Second
 	}
 	h := &Handlers{Deps: d}
 	log := d.Log.WithField("component", "worker")
@@ -92,7 +98,7 @@ func NewWorker(rdb redis.UniversalClient, d Deps, opt WorkerOptions) *Worker {
 		ErrorHandler:             asynq.ErrorHandlerFunc(h.reportError),
 		Logger:                   asynqLogger{log.WithField("component", "asynq")},
 		LogLevel:                 asynq.WarnLevel,
-		ShutdownTimeout:          20 * time.Second,
+		ShutdownTimeout:          opt.ShutdownTimeout,
 		GroupGracePeriod:         groupGrace,
 		GroupMaxDelay:            groupMaxDelay,
 		GroupMaxSize:             groupMaxSize,

@@ -155,6 +155,8 @@ type state struct {
 	refreshCount   int
 	rate           bucket
 	faults         map[string]*Fault
+	stalls         map[string]*stall
+	stalled        int
 	calls          []Call
 	users          map[string]User
 	bots           []*Bot
@@ -200,6 +202,7 @@ func newState() *state {
 		access:        map[string]*accessToken{},
 		refresh:       map[string]*refreshToken{},
 		faults:        map[string]*Fault{},
+		stalls:        map[string]*stall{},
 		users:         map[string]User{AdminID: adminUser},
 		chats:         map[string]*Chat{},
 		privateChats:  map[string]string{},
@@ -233,4 +236,24 @@ func (s *state) nextTS() string {
 
 func (s *state) domain() string {
 	return strings.TrimPrefix(strings.TrimPrefix(s.baseURL, "http://"), "https://")
+}
+
+// stall holds the next calls of one method.
+type stall struct {
+	d     time.Duration
+	times int
+}
+
+// Stall holds the next times calls of method for d before answering, like a portal that is
+// slow to answer. A call whose client gives up meanwhile is not applied (the fake's choice: a
+// real portal might still apply it), so a test can stop a worker mid-call.
+func (p *Portal) Stall(method string, d time.Duration, times int) {
+	p.with(func(s *state) { s.stalls[strings.ToLower(method)] = &stall{d: d, times: max(times, 1)} })
+}
+
+// Stalled counts the calls that have been held by Stall so far.
+func (p *Portal) Stalled() int {
+	n := 0
+	p.with(func(s *state) { n = s.stalled })
+	return n
 }

@@ -98,10 +98,40 @@ func (s *state) serveMethod(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !s.waitStall(r, method) {
+		return // the client went away while the call was held: B24 never saw it
+	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	status, body := s.serveCall(c, r.URL.Query().Get("auth"))
 	writeJSON(w, status, body)
+}
+
+// waitStall holds a call of a stalled method for the stall's duration. It reports false when
+// the client gave up first; the call is then not applied, as if it never reached the portal.
+func (s *state) waitStall(r *http.Request, method string) bool {
+	s.mu.Lock()
+	st, ok := s.stalls[method]
+	if ok {
+		st.times--
+		if st.times <= 0 {
+			delete(s.stalls, method)
+		}
+		s.stalled++
+	}
+	s.mu.Unlock()
+	if !ok {
+		return true
+	}
+	t := time.NewTimer(st.d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 func readCall(r *http.Request, method string) (*call, *apiError) {
