@@ -92,8 +92,12 @@ func (h *Handlers) relayComment(ctx context.Context, ev figma.Event, log *logrus
 	if err := h.replyToTasks(ctx, ev); err != nil {
 		return err
 	}
-	node := h.commentNode(ctx, ev.FileKey, ev.CommentID)
+	// The frame costs a Figma call: it is looked up once, and only if some chat gets the text.
+	node, looked := "", false
 	err := h.fanOut(ctx, ev, store.KindComments, func(lang, member string) string {
+		if !looked {
+			node, looked = h.commentNode(ctx, ev.FileKey, ev.CommentID), true
+		}
 		return h.commentText(ctx, lang, member, ev, node)
 	})
 	if err != nil {
