@@ -137,6 +137,7 @@ func (w *Worker) Start() error {
 	if err := w.server.Start(w.handlers.Mux()); err != nil {
 		return err
 	}
+	w.schedule(time.Now()) // before Start returns, so a started worker has claimed its slot
 	w.wg.Add(1)
 	go w.periodic()
 	return nil
@@ -157,11 +158,11 @@ func (w *Worker) periodic() {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	for {
-		w.schedule(time.Now())
 		select {
 		case <-w.stop:
 			return
 		case <-tick.C:
+			w.schedule(time.Now())
 		}
 	}
 }
