@@ -247,7 +247,8 @@ func (a *App) URL() string {
 	return "http://" + addr
 }
 
-// Shutdown stops in order, once however often it is called: the HTTP intake first (no new work), then the worker (running tasks
+// Shutdown stops in order, once however often it is called: the HTTP intake first (no new
+// work), then the worker (running tasks
 // finish or go back to the queue), then the monitor, Redis, and the embedded clock.
 func (a *App) Shutdown(ctx context.Context) {
 	a.shutdown.Do(func() { a.stopAll(ctx) })

@@ -198,7 +198,8 @@ func (d *Dispatcher) unlink(ctx context.Context, r Request) (string, error) {
 	}
 	for _, have := range links {
 		if have.FileKey == l.FileKey && (l.NodeID == "" || have.NodeID == l.NodeID) {
-			if _, err := d.deps.Store.RemoveChatLink(ctx, r.MemberID, r.DialogID, have.ID()); err != nil {
+			_, err := d.deps.Store.RemoveChatLink(ctx, r.MemberID, r.DialogID, have.ID())
+			if err != nil {
 				return "", err
 			}
 			return bot.T(r.Lang, "unlink_one", linkName(have)), nil

@@ -153,7 +153,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 		},
 		Secret: Secret(r.str("FIGBOT_SECRET", "")),
 		Figma: Figma{
-			APIURL:          strings.TrimRight(r.str("FIGMA_API_URL", "https://api.figma.com"), "/"),
+			APIURL:          trimSlash(r.str("FIGMA_API_URL", "https://api.figma.com")),
 			Token:           Secret(r.str("FIGMA_TOKEN", "")),
 			ClientID:        r.str("FIGMA_CLIENT_ID", ""),
 			ClientSecret:    Secret(r.str("FIGMA_CLIENT_SECRET", "")),
@@ -164,7 +164,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 		B24: B24{
 			ClientID:     r.str("B24_CLIENT_ID", ""),
 			ClientSecret: Secret(r.str("B24_CLIENT_SECRET", "")),
-			OAuthURL:     strings.TrimRight(r.str("B24_OAUTH_URL", "https://oauth.bitrix.info"), "/"),
+			OAuthURL:     trimSlash(r.str("B24_OAUTH_URL", "https://oauth.bitrix.info")),
 			AllowedHosts: r.list("B24_ALLOWED_HOSTS", DefaultAllowedHosts),
 			AllowHTTP:    r.boolean("B24_ALLOW_HTTP", false),
 			RatePerSec:   r.positiveFloat("B24_RATE_PER_SEC", 2),
@@ -301,3 +301,5 @@ func redactURL(raw string) string {
 	u.User = url.User("[redacted]")
 	return u.String()
 }
+
+func trimSlash(u string) string { return strings.TrimRight(u, "/") }

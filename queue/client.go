@@ -61,7 +61,9 @@ func defaultOptions(typ string) []asynq.Option {
 		return []asynq.Option{asynq.Queue(QueueCritical), asynq.MaxRetry(8),
 			asynq.Timeout(time.Minute)}
 	case TypeRefreshAll, TypeRefreshFile, TypeCheckWebhooks:
-		return []asynq.Option{asynq.Queue(QueueLow), asynq.MaxRetry(3), asynq.Timeout(10 * time.Minute)}
+		return []asynq.Option{asynq.Queue(QueueLow), asynq.MaxRetry(3),
+			asynq.Timeout(10 * time.Minute)}
 	}
-	return []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(12), asynq.Timeout(2 * time.Minute)}
+	return []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(12),
+		asynq.Timeout(2 * time.Minute)}
 }

@@ -141,7 +141,8 @@ func (h *Handlers) replyToTasks(ctx context.Context, ev figma.Event) error {
 			continue
 		}
 		seen[tr.MemberID] = true
-		b24side, err := h.Store.Thread(ctx, tr.MemberID, store.SideFigma, ev.FileKey+"/"+ev.ParentID)
+		b24side, err := h.Store.Thread(ctx, tr.MemberID, store.SideFigma,
+			ev.FileKey+"/"+ev.ParentID)
 		if err != nil {
 			continue
 		}

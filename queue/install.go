@@ -266,7 +266,8 @@ func (h *Handlers) recordSetUp(ctx context.Context, member string, todo []b24.Ba
 			cmds[name] = fmt.Sprint(id)
 		}
 	}
-	if err := h.Store.UpdatePortalFields(ctx, member, store.PortalFields{Commands: cmds}); err != nil {
+	err := h.Store.UpdatePortalFields(ctx, member, store.PortalFields{Commands: cmds})
+	if err != nil {
 		return err
 	}
 	if len(failed) > 0 {

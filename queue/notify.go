@@ -106,7 +106,8 @@ func (h *Handlers) postBatch(ctx context.Context, ns []NoticePayload, replyID st
 	}
 	for _, n := range ns {
 		if n.Thread != "" {
-			if err := h.Store.SetChatMessage(ctx, n.MemberID, n.DialogID, n.Thread, msgID); err != nil {
+			err := h.Store.SetChatMessage(ctx, n.MemberID, n.DialogID, n.Thread, msgID)
+			if err != nil {
 				return err
 			}
 		}
@@ -204,7 +205,8 @@ func (h *Handlers) taskNote(ctx context.Context, t *asynq.Task) error {
 	if n.Kind == "reply" && n.ParentID != "" {
 		// A reply in B24 to this message continues the same Figma thread.
 		thread := "task/" + n.TaskID + "/" + id
-		if err := h.Store.LinkThread(ctx, n.MemberID, n.FileKey+"/"+n.ParentID, thread); err != nil {
+		err := h.Store.LinkThread(ctx, n.MemberID, n.FileKey+"/"+n.ParentID, thread)
+		if err != nil {
 			return err
 		}
 	}

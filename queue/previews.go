@@ -103,7 +103,8 @@ func (h *Handlers) Preview(ctx context.Context, l figma.Link, r commands.Request
 	p, err := h.render(ctx, r.MemberID, l.FileKey, l.NodeID)
 	var rerr *figma.RenderError
 	if errors.As(err, &rerr) || errors.Is(err, asynq.SkipRetry) {
-		text := bot.T(r.Lang, "preview_failed", bot.Quote(l.FileKey, 60), bot.Quote(err.Error(), 200))
+		text := bot.T(r.Lang, "preview_failed", bot.Quote(l.FileKey, 60),
+			bot.Quote(err.Error(), 200))
 		_, perr := h.post(ctx, r.MemberID, r.DialogID, text)
 		return perr
 	}

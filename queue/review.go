@@ -263,7 +263,8 @@ func (h *Handlers) taskComment(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Store.RememberOwn(ctx, "figma_comment", fileKey+":"+c.ID, 30*24*time.Hour); err != nil {
+	err = h.Store.RememberOwn(ctx, "figma_comment", fileKey+":"+c.ID, 30*24*time.Hour)
+	if err != nil {
 		return err
 	}
 	root := c.ID

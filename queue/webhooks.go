@@ -134,7 +134,8 @@ func (h *Handlers) checkWebhooks(ctx context.Context, t *asynq.Task) error {
 			continue
 		}
 		if err == nil {
-			if derr := h.Figma.DeleteWebhook(ctx, id); derr != nil && !errors.Is(derr, figma.ErrNotFound) {
+			derr := h.Figma.DeleteWebhook(ctx, id)
+			if derr != nil && !errors.Is(derr, figma.ErrNotFound) {
 				return derr
 			}
 		}

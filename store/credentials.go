@@ -85,7 +85,8 @@ func (c *Credentials) Refresh(ctx context.Context, member string, stale b24.Cred
 	if err != nil {
 		return b24.Credentials{}, err
 	}
-	if err := c.store.SaveTokens(ctx, member, tok.AccessToken, tok.RefreshToken, tok.Expires); err != nil {
+	err = c.store.SaveTokens(ctx, member, tok.AccessToken, tok.RefreshToken, tok.Expires)
+	if err != nil {
 		return b24.Credentials{}, err
 	}
 	p.AccessToken, p.RefreshToken, p.Expires = tok.AccessToken, tok.RefreshToken, tok.Expires

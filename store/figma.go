@@ -100,7 +100,8 @@ return prev or ""`)
 // SwapTaskStatus stores status as the task's last seen status and returns the previous one
 // ("" the first time). Atomic, so two copies of one update see one change.
 func (s *Store) SwapTaskStatus(ctx context.Context, member, task, status string) (string, error) {
-	prev, err := swapStatusScript.Run(ctx, s.rdb, []string{taskStateKey(member, task)}, status).Text()
+	keys := []string{taskStateKey(member, task)}
+	prev, err := swapStatusScript.Run(ctx, s.rdb, keys, status).Text()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return "", fmt.Errorf("store: swap task status: %w", err)
 	}

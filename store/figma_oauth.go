@@ -101,7 +101,8 @@ func (s *Store) NewFigmaState(ctx context.Context, member string) (string, error
 		return "", fmt.Errorf("store: figma state: %w", err)
 	}
 	nonce := base64.RawURLEncoding.EncodeToString(b)
-	if err := s.rdb.Set(ctx, figmaStateKey(member, nonce), member, FigmaStateTTL).Err(); err != nil {
+	err := s.rdb.Set(ctx, figmaStateKey(member, nonce), member, FigmaStateTTL).Err()
+	if err != nil {
 		return "", fmt.Errorf("store: figma state: %w", err)
 	}
 	return member + "." + nonce, nil

@@ -268,7 +268,8 @@ func (s *Store) MarkFileDead(ctx context.Context, fileKey string) error {
 			}
 			l.Dead = true
 			raw, _ := json.Marshal(l)
-			if err := s.rdb.HSet(ctx, chatLinksKey(c.MemberID, c.DialogID), l.ID(), raw).Err(); err != nil {
+			key := chatLinksKey(c.MemberID, c.DialogID)
+			if err := s.rdb.HSet(ctx, key, l.ID(), raw).Err(); err != nil {
 				return fmt.Errorf("store: mark dead: %w", err)
 			}
 		}

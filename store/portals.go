@@ -137,7 +137,8 @@ type PortalFields struct {
 }
 
 // SaveTokens stores a refreshed token pair.
-func (s *Store) SaveTokens(ctx context.Context, member, access, refresh string, exp time.Time) error {
+func (s *Store) SaveTokens(ctx context.Context, member, access, refresh string,
+	exp time.Time) error {
 	return s.rdb.HSet(ctx, portalKey(member), map[string]any{
 		fAccess: s.sealer.Seal(access), fRefresh: s.sealer.Seal(refresh),
 		fExpires: exp.Unix(), fRefreshed: time.Now().Unix(), fReinstall: "0",

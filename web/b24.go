@@ -94,7 +94,8 @@ func (s *Server) acceptInstall(r *http.Request, p store.Portal, ts string) outco
 		return unavailable()
 	}
 	payload := queue.InstallPayload{MemberID: p.MemberID, PendingID: id}
-	if _, err := s.Jobs.Add(r.Context(), queue.TypeInstall, payload, p.MemberID+":"+id); err != nil {
+	_, err := s.Jobs.Add(r.Context(), queue.TypeInstall, payload, p.MemberID+":"+id)
+	if err != nil {
 		return unavailable()
 	}
 	o := accepted("ok")

@@ -35,7 +35,8 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "private, max-age="+strconv.FormatInt(exp-time.Now().Unix(), 10)+
+	maxAge := strconv.FormatInt(exp-time.Now().Unix(), 10)
+	w.Header().Set("Cache-Control", "private, max-age="+maxAge+
 		", immutable")
 	w.Header().Set("ETag", `"`+id+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -118,7 +118,8 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	step := func(s string) { fmt.Fprintln(out, "▶", s) }
 
 	step("B24 installs the app (ONAPPINSTALL)")
-	if err := d.postForm(ctx, "/b24/install", d.portal.InstallEvent(d.bot.URL()+"/b24/install")); err != nil {
+	install := d.portal.InstallEvent(d.bot.URL() + "/b24/install")
+	if err := d.postForm(ctx, "/b24/install", install); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, "the bot's commands", func() bool {
@@ -139,7 +140,8 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	}
 
 	step("B24 tells the bot the task changed (ONTASKUPDATE); its UF_FIGMA_URL is indexed")
-	if err := d.postForm(ctx, "/b24/events", d.portal.TaskEvent("ONTASKUPDATE", demoTask)); err != nil {
+	if err := d.postForm(ctx, "/b24/events",
+		d.portal.TaskEvent("ONTASKUPDATE", demoTask)); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, "the task index", func() bool {
@@ -180,7 +182,8 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 
 	step("the task moves to review (status 4): the bot attaches a fresh preview")
 	d.portal.SetTaskStatus(demoTask, "4")
-	if err := d.postForm(ctx, "/b24/events", d.portal.TaskEvent("ONTASKUPDATE", demoTask)); err != nil {
+	if err := d.postForm(ctx, "/b24/events",
+		d.portal.TaskEvent("ONTASKUPDATE", demoTask)); err != nil {
 		return err
 	}
 	return waitFor(ctx, "the version and review comments in the task", func() bool {

@@ -248,7 +248,9 @@ type stall struct {
 // slow to answer. A call whose client gives up meanwhile is not applied (the fake's choice: a
 // real portal might still apply it), so a test can stop a worker mid-call.
 func (p *Portal) Stall(method string, d time.Duration, times int) {
-	p.with(func(s *state) { s.stalls[strings.ToLower(method)] = &stall{d: d, times: max(times, 1)} })
+	p.with(func(s *state) {
+		s.stalls[strings.ToLower(method)] = &stall{d: d, times: max(times, 1)}
+	})
 }
 
 // Stalled counts the calls that have been held by Stall so far.
