@@ -84,7 +84,8 @@ func New(cfg configs.Config, log *logrus.Entry, opt Options) (*App, error) {
 	}
 	a.Store = store.New(a.Redis, sealer)
 	a.Jobs = queue.NewClient(a.Redis)
-	deps := a.queueDeps(httpClient(opt.HTTPClient))
+	deps := a.queueDeps(newCountingClient(httpClient(opt.HTTPClient), cfg.Figma.APIURL,
+		a.Metrics))
 	a.handlers = &queue.Handlers{Deps: deps}
 	if opt.Role != RoleServe {
 		a.worker = queue.NewWorker(a.Redis, deps, queue.WorkerOptions{

@@ -77,6 +77,9 @@ func TestHealthReadyMetrics(t *testing.T) {
 		`figbot_figma_passcode_mismatch_total 1`,
 		`figbot_tasks_total{result="ok",type="figma:event"} 1`,
 		`figbot_task_duration_seconds_count{type="b24:command"} 1`,
+		`figbot_outside_calls_total{method="batch",system="b24"} 2`,
+		`figbot_outside_calls_total{method="POST /v2/webhooks",system="figma"} 3`,
+		`figbot_outside_calls_total{method="GET /v1/files/:id/comments",system="figma"} 1`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -260,7 +261,7 @@ func (h *Handlers) recordSetUp(ctx context.Context, member string, todo []b24.Ba
 			failed = append(failed, c.Key+": "+apiErr.Error())
 			continue
 		}
-		if name, ok := cutPrefix(c.Key, "cmd_"); ok {
+		if name, ok := strings.CutPrefix(c.Key, "cmd_"); ok {
 			var id any
 			_ = json.Unmarshal(res.Results[c.Key], &id)
 			cmds[name] = fmt.Sprint(id)
@@ -309,6 +310,9 @@ func commandLangs(name string) []b24.CommandLang {
 		{LanguageID: "ru", Title: t[1], Params: params[name]},
 	}
 }
+
+// upper normalises a name B24 may send in any case ("onTaskAdd", "ONTASKADD").
+func upper(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
 func fieldLabel(name string) string {
 	if name == "UF_FIGMA_URL" {
