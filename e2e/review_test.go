@@ -62,6 +62,9 @@ func TestReviewRoundTrip(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("Drive holds %d files, want 1", len(files))
 	}
+	if !strings.HasSuffix(preview, "\n[DISK="+files[0].ID+"]") {
+		t.Errorf("the task comment does not attach the Drive file %s: %q", files[0].ID, preview)
+	}
 	task, _ := h.portal.Task(taskID)
 	if task.Fields["UF_FIGMA_PREVIEW"] != files[0].DetailURL {
 		t.Errorf("UF_FIGMA_PREVIEW = %q, want the file's DETAIL_URL %q",

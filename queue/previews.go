@@ -220,7 +220,7 @@ func (h *Handlers) renderLinkedFrames(ctx context.Context, fileKey string) error
 			if err != nil {
 				return err
 			}
-			if err := h.publishPreview(ctx, tr.MemberID, tr.TaskID, p); err != nil {
+			if _, err := h.publishPreview(ctx, tr.MemberID, tr.TaskID, p); err != nil {
 				return err
 			}
 		}
@@ -231,8 +231,9 @@ func (h *Handlers) renderLinkedFrames(ctx context.Context, fileKey string) error
 // publishPreview uploads a preview to the portal's Drive, into a folder per project, and writes
 // its page link (never the download link, which carries a token) into the task's
 // UF_FIGMA_PREVIEW. A frame already uploaded for the task gets a new version of the same file,
-// so re-uploads replace instead of piling up.
-func (h *Handlers) publishPreview(ctx context.Context, member, task string, p Preview) error {
+// so re-uploads replace instead of piling up. It returns the Drive file.
+func (h *Handlers) publishPreview(ctx context.Context, member, task string, p Preview) (b24.File,
+	error) {
 	fileKey := "drive_file:" + member + ":" + task + ":" + PreviewID(p.FileKey, p.NodeID, "")
 	name := fmt.Sprintf("figma-task%s-%s.png", task, PreviewID(p.FileKey, p.NodeID, "")[:8])
 	var fileID string
@@ -245,20 +246,21 @@ func (h *Handlers) publishPreview(ctx context.Context, member, task string, p Pr
 	if fileID == "" || errors.Is(err, b24.ErrNotFound) || isNotFound(err) {
 		folder, ferr := h.previewFolder(ctx, member, task)
 		if ferr != nil {
-			return ferr
+			return file, ferr
 		}
 		file, err = h.B24.UploadFile(ctx, member, folder, name, p.Bytes)
 	}
 	if err != nil {
-		return err
+		return file, err
 	}
 	if err := h.Store.CachePut(ctx, fileKey, file.ID, 0); err != nil {
-		return err
+		return file, err
 	}
 	if file.DetailURL == "" {
-		return nil
+		return file, nil
 	}
-	return h.B24.TaskUpdate(ctx, member, task, map[string]any{"UF_FIGMA_PREVIEW": file.DetailURL})
+	return file, h.B24.TaskUpdate(ctx, member, task,
+		map[string]any{"UF_FIGMA_PREVIEW": file.DetailURL})
 }
 
 // previewFolder is the Drive folder for a task's project ("Figma previews" for tasks without

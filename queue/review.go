@@ -150,7 +150,16 @@ func (h *Handlers) startReview(ctx context.Context, member string, task b24.Task
 			return err
 		}
 		text := previewText(lang, p)
-		if _, err := h.writeTaskComment(ctx, member, task, text); err != nil {
+		// The inline image lives as long as the preview in Redis (a week); the Drive file the
+		// task comment also attaches stays.
+		taskText := text
+		file, err := h.publishPreview(ctx, member, task.ID, p)
+		if err != nil {
+			h.Log.WithError(err).WithField("task_id", task.ID).Warn("preview not uploaded")
+		} else if file.ID != "" {
+			taskText += "\n[DISK=" + file.ID + "]"
+		}
+		if _, err := h.writeTaskComment(ctx, member, task, taskText); err != nil {
 			return err
 		}
 		if err := h.tellChats(ctx, member, l.FileKey, dialog, effect, text); err != nil {
@@ -158,9 +167,6 @@ func (h *Handlers) startReview(ctx context.Context, member string, task b24.Task
 		}
 		if _, err := h.Store.Mark(ctx, effect, 30*24*time.Hour); err != nil {
 			return err
-		}
-		if err := h.publishPreview(ctx, member, task.ID, p); err != nil {
-			h.Log.WithError(err).WithField("task_id", task.ID).Warn("preview not uploaded")
 		}
 	}
 	h.Log.WithFields(logrus.Fields{"member_id": member, "task_id": task.ID}).Info("review started")

@@ -92,7 +92,7 @@ func (h *Handlers) tellResponsible(ctx context.Context, tr store.TaskRef, now Pr
 	if err != nil {
 		return err
 	}
-	if err := h.publishPreview(ctx, tr.MemberID, tr.TaskID, now); err != nil {
+	if _, err := h.publishPreview(ctx, tr.MemberID, tr.TaskID, now); err != nil {
 		h.Log.WithError(err).WithField("task_id", tr.TaskID).Warn("preview not uploaded")
 	}
 	_, err = h.Store.Mark(ctx, effect, 30*24*time.Hour)
