@@ -98,3 +98,18 @@ func TestDuration(t *testing.T) {
 		})
 	}
 }
+
+func TestWidgetPhrasesBothLanguages(t *testing.T) {
+	en, ru := WidgetPhrases("en"), WidgetPhrases("ru")
+	if len(en) == 0 || len(en) != len(ru) {
+		t.Fatalf("widget phrases: %d en, %d ru", len(en), len(ru))
+	}
+	for key, format := range en {
+		if strings.Count(format, "%") != strings.Count(ru[key], "%") {
+			t.Errorf("%q: en and ru take different arguments", key)
+		}
+	}
+	if diff := cmp.Diff(en, WidgetPhrases("de")); diff != "" {
+		t.Errorf("an unknown language does not fall back to English:\n%s", diff)
+	}
+}

@@ -31,14 +31,13 @@ import (
 // Figma or B24 call in the request) and enqueues a widget:refresh task for what is missing.
 // Its buttons and its reload link carry a signed token valid for widgetTokenLife.
 
-//go:embed templates/widget.html templates/texts.json static/widget.css static/widget.js
+//go:embed templates/widget.html static/widget.css static/widget.js
 var widgetFS embed.FS
 
 var (
 	widgetTmpl = template.Must(template.ParseFS(widgetFS, "templates/widget.html"))
 	widgetCSS  = template.CSS(mustRead("static/widget.css"))
 	widgetJS   = template.JS(mustRead("static/widget.js"))
-	widgetText = mustTexts()
 )
 
 // Widget limits.
@@ -65,25 +64,9 @@ func mustRead(name string) string {
 	return string(b)
 }
 
-// texts is one language's widget phrases; values are fmt formats.
+// texts is one language's widget phrases (they live in bot, with all user-facing text);
+// values are fmt formats.
 type texts map[string]string
-
-// mustTexts loads the catalog and refuses one whose languages do not have the same keys.
-func mustTexts() map[string]texts {
-	var cat map[string]texts
-	if err := json.Unmarshal([]byte(mustRead("templates/texts.json")), &cat); err != nil {
-		panic("web: widget texts: " + err.Error())
-	}
-	for key := range cat["en"] {
-		if _, ok := cat["ru"][key]; !ok {
-			panic("web: widget text " + key + " has no Russian")
-		}
-	}
-	if len(cat["en"]) != len(cat["ru"]) || len(cat["en"]) == 0 {
-		panic("web: widget texts differ between languages")
-	}
-	return cat
-}
 
 // locale is a language and its phrases.
 type locale struct {
@@ -91,7 +74,7 @@ type locale struct {
 	tx   texts
 }
 
-func localeOf(lang string) locale { return locale{lang: lang, tx: widgetText[lang]} }
+func localeOf(lang string) locale { return locale{lang: lang, tx: bot.WidgetPhrases(lang)} }
 
 func (l locale) t(key string, args ...any) string {
 	if len(args) == 0 {
