@@ -234,13 +234,18 @@ func TestSignificanceDecidesFeedPost(t *testing.T) {
 	h.link(fileURL())
 	h.reviewTask()
 	h.figma.SetLook(fileKey, "look-a")
+	renders := func() int { return h.figma.CallCount("GET", "/v1/images/"+fileKey) }
 	update := func(version string) {
+		before := renders()
 		h.figma.SetVersion(fileKey, version)
 		ev := map[string]any{"event_type": "FILE_UPDATE", "file_key": fileKey,
 			"file_name": "Checkout", "timestamp": time.Now().UTC().Format(time.RFC3339Nano)}
 		if code := h.deliver("FILE_UPDATE", ev); code != 200 {
 			t.Fatalf("FILE_UPDATE answered %d", code)
 		}
+		// Each new version is rendered once its update window closes; wait for that render
+		// rather than for idle queues alone.
+		h.waitFor("the render of version "+version, func() bool { return renders() > before })
 		h.settle()
 	}
 	update("102") // the first render is the baseline
@@ -250,6 +255,8 @@ func TestSignificanceDecidesFeedPost(t *testing.T) {
 	}
 	h.figma.SetLook(fileKey, "look-b")
 	update("104")
+	h.waitFor("the feed post", func() bool { return len(h.portal.BlogPosts()) > 0 })
+	h.settle()
 	posts := h.portal.BlogPosts()
 	if len(posts) != 1 {
 		t.Fatalf("%d feed posts for a visible change, want 1", len(posts))
