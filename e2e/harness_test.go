@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -204,10 +205,16 @@ func (h *harness) settle() {
 	h.t.Helper()
 	ctx := h.t.Context()
 	h.waitFor("idle queues", func() bool {
-		keys, _ := h.rdb.Keys(ctx, "asynq:{*}:t:*").Result()
+		keys, err := h.rdb.Keys(ctx, "asynq:{*}:t:*").Result()
+		if err != nil {
+			return false // an unanswered look is no proof of idle queues
+		}
 		soon := float64(time.Now().Add(5 * time.Second).Unix())
 		for _, k := range keys {
-			state, _ := h.rdb.HGet(ctx, k, "state").Result()
+			state, err := h.rdb.HGet(ctx, k, "state").Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return false
+			}
 			switch state {
 			case "completed", "archived":
 				continue
