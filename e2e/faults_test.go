@@ -84,7 +84,9 @@ func TestRedisCrashMidBurst(t *testing.T) {
 		refused += h.proofDeliverUntilOK("FILE_COMMENT", commentPayload(fmt.Sprint(900+i),
 			text(i)))
 	}
-	h.waitFor("every comment in the chat", func() bool {
+	// A task that was running when Redis died keeps its lease; asynq's recoverer hands it
+	// back after the lease (30 s) on its next round (every minute): up to 90 s.
+	h.waitUpTo(2*time.Minute, "every comment in the chat", func() bool {
 		for i := range n {
 			if h.proofCount(text(i)) == 0 {
 				return false
@@ -119,7 +121,9 @@ func TestB24UnavailableThenInOrder(t *testing.T) {
 		h.proofDeliverUntilOK("FILE_COMMENT", commentPayload(fmt.Sprint(300+i), text(i)))
 		h.waitFor("the comment queued", func() bool { return h.proofQueuedNotice(text(i)) })
 	}
-	h.waitFor("every comment in the chat", func() bool { return h.proofCount(text(n-1)) > 0 })
+	// A task that was running when Redis died keeps its lease; asynq's recoverer hands it
+	// back after the lease (30 s) on its next round (every minute): up to 90 s.
+	h.waitUpTo(2*time.Minute, "every comment in the chat", func() bool { return h.proofCount(text(n-1)) > 0 })
 	h.settle()
 
 	var all strings.Builder

@@ -185,10 +185,16 @@ func (h *harness) deliver(event string, payload map[string]any) int {
 // waitFor polls a condition on the fakes until it holds; it fails the test after 15 s.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	h.waitUpTo(15*time.Second, what, cond)
+}
+
+// waitUpTo is waitFor with its own limit, for the rare waits that take longer by design.
+func (h *harness) waitUpTo(limit time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s", what)
+			h.t.Fatalf("timed out after %v waiting for %s", limit, what)
 		}
 		select {
 		case <-h.t.Context().Done():
