@@ -24,7 +24,7 @@ type blogPostWire struct {
 // BlogPostAdd posts to the feed and returns the post id ("" when B24 answers only true).
 // https://apidocs.bitrix24.com/api-reference/log/log-blogpost-add.html
 func (c *Client) BlogPostAdd(ctx context.Context, memberID string, p BlogPost) (string, error) {
-	w := blogPostWire{Title: p.Title, Message: p.Message, Dest: p.Dest, UserID: p.UserID}
+	w := blogPostWire(p)
 	var raw json.RawMessage
 	if err := c.Call(ctx, memberID, "log.blogpost.add", w, &raw); err != nil {
 		return "", err
@@ -62,8 +62,7 @@ type notificationWire struct {
 // https://apidocs.bitrix24.com/api-reference/chats/notifications/im-notify-system-add.html
 func (c *Client) NotifySystemAdd(ctx context.Context, memberID string,
 	n Notification) (string, error) {
-	w := notificationWire{UserID: n.UserID, Message: n.Message, MessageOut: n.MessageOut,
-		Tag: n.Tag, SubTag: n.SubTag, Attach: n.Attach}
+	w := notificationWire(n)
 
 	var id flexString
 	err := c.Call(ctx, memberID, "im.notify.system.add", w, &id)

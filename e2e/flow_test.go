@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +114,4 @@ func TestIntakeRefusals(t *testing.T) {
 	if got := h.postRaw("/healthz", "", ""); got != http.StatusMethodNotAllowed {
 		t.Errorf("POST /healthz = %d", got)
 	}
-	_ = url.Values{}
 }

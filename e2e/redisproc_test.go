@@ -80,13 +80,6 @@ func (r *redisProc) stop(sig syscall.Signal) {
 	r.cmd = nil
 }
 
-// crash kills the server at once (no shutdown save) and starts it again on the same port
-// and directory, from its append-only file.
-func (r *redisProc) crash() {
-	r.stop(syscall.SIGKILL)
-	r.start()
-}
-
 // client is a go-redis client on the private server.
 func (r *redisProc) client() *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", r.port)})
